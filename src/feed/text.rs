@@ -1,0 +1,66 @@
+//! Text-level cleanup shared by every line format: UTF-8 check, BOM, CRLF,
+//! trailing whitespace, line numbers.
+
+use super::FeedError;
+
+/// Checks that `body` is text and strips a UTF-8 byte-order mark.
+pub fn decode(body: &[u8]) -> Result<&str, FeedError> {
+    let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    if let Some(offset) = body.iter().position(|&b| b == 0) {
+        return Err(FeedError::Binary { offset });
+    }
+    std::str::from_utf8(body).map_err(|e| FeedError::Binary {
+        offset: e.valid_up_to(),
+    })
+}
+
+/// The lines of `text` with 1-based numbers, `\r` and surrounding
+/// whitespace removed. Blank lines are skipped (they still count).
+pub fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| ((i + 1).min(u32::MAX as usize) as u32, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+}
+
+/// Cuts an inline comment starting with any of `marks` off `line`. A mark
+/// only starts a comment at the beginning or after whitespace, so `#` in a
+/// URL fragment (`http://x/#a`) survives.
+pub fn strip_comment<'a>(line: &'a str, marks: &[char]) -> &'a str {
+    let mut prev_space = true;
+    for (i, c) in line.char_indices() {
+        if prev_space && marks.contains(&c) {
+            return line[..i].trim_end();
+        }
+        prev_space = c.is_whitespace();
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_stripped_and_nul_refused() {
+        assert_eq!(decode(b"\xef\xbb\xbf1.2.3.4\n").unwrap(), "1.2.3.4\n");
+        assert!(matches!(
+            decode(b"1.2\x003"),
+            Err(FeedError::Binary { offset: 3 })
+        ));
+        assert!(matches!(decode(b"ab\xff"), Err(FeedError::Binary { offset: 2 })));
+    }
+
+    #[test]
+    fn crlf_and_blank_lines() {
+        let v: Vec<_> = lines("a\r\n\r\n  b \r\nc").collect();
+        assert_eq!(v, [(1, "a"), (3, "b"), (4, "c")]);
+    }
+
+    #[test]
+    fn inline_comments() {
+        assert_eq!(strip_comment("1.2.3.0/24 ; SBL1", &[';', '#']), "1.2.3.0/24");
+        assert_eq!(strip_comment("# all", &['#']), "");
+        assert_eq!(strip_comment("http://x/#frag", &['#']), "http://x/#frag");
+    }
+}

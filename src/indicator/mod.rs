@@ -1,0 +1,69 @@
+//! The indicator model: what a feed can name (IPv4 prefix, IPv6 prefix,
+//! domain), where it came from, and the aggregated set that enforcement and
+//! the sinkhole consume.
+//!
+//! Everything here is pure: no I/O, no clock, no allocation bound by the
+//! network except what the caller hands in. The [`gate`] decides what may
+//! be blocked at all; the [`set`] aggregates what passed.
+
+pub mod domain;
+pub mod gate;
+pub mod prefix;
+pub mod set;
+pub mod suffix;
+
+pub use domain::{Domain, DomainError};
+pub use gate::{Gate, GateConfig, Refusal};
+pub use prefix::{Bits, Prefix, V4Prefix, V6Prefix};
+pub use set::{IndicatorSet, Match, SetBuilder};
+
+use std::fmt;
+
+/// Index of a feed in the set's feed table. Kept small because every
+/// indicator carries one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct FeedId(pub u16);
+
+/// One thing a feed says to block.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum Indicator {
+    /// An IPv4 address or network.
+    V4(V4Prefix),
+    /// An IPv6 address or network.
+    V6(V6Prefix),
+    /// A domain and, implicitly, every name below it.
+    Domain(Domain),
+}
+
+/// The kind of an indicator, for counting and for `kind` filters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// IPv4 prefix.
+    V4,
+    /// IPv6 prefix.
+    V6,
+    /// Domain name.
+    Domain,
+}
+
+impl Indicator {
+    /// The kind of this indicator.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Indicator::V4(_) => Kind::V4,
+            Indicator::V6(_) => Kind::V6,
+            Indicator::Domain(_) => Kind::Domain,
+        }
+    }
+}
+
+impl fmt::Display for Indicator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Indicator::V4(p) => p.fmt(f),
+            Indicator::V6(p) => p.fmt(f),
+            Indicator::Domain(d) => d.fmt(f),
+        }
+    }
+}

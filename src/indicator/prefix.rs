@@ -1,0 +1,257 @@
+//! IP prefixes, generic over the address width so that IPv4 and IPv6 share
+//! one implementation of masking, range arithmetic and CIDR covering.
+//!
+//! A [`Prefix`] is always stored in canonical form: host bits are zero.
+//! Range helpers work on inclusive `[first, last]` pairs because the top of
+//! the address space (`255.255.255.255`) has no exclusive successor.
+
+use std::fmt;
+use std::hash::Hash;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// An unsigned integer that holds one address of an IP family.
+pub trait Bits: Copy + Ord + Eq + Hash + fmt::Debug + Send + Sync + 'static {
+    /// Width of the address in bits (32 or 128).
+    const WIDTH: u8;
+    /// The all-zero address.
+    const ZERO: Self;
+    /// The all-ones address.
+    const MAX: Self;
+    /// The netmask with `len` leading ones (`len` ≤ WIDTH).
+    fn mask(len: u8) -> Self;
+    /// Bitwise and.
+    fn and(self, other: Self) -> Self;
+    /// Bitwise or.
+    fn or(self, other: Self) -> Self;
+    /// Bitwise not.
+    fn not(self) -> Self;
+    /// `self + 1`, or `None` at the top of the space.
+    fn succ(self) -> Option<Self>;
+    /// `self - 1`, or `None` at zero.
+    fn pred(self) -> Option<Self>;
+    /// Number of trailing zero bits (WIDTH for zero).
+    fn trailing_zeros(self) -> u8;
+}
+
+macro_rules! impl_bits {
+    ($t:ty, $w:expr) => {
+        impl Bits for $t {
+            const WIDTH: u8 = $w;
+            const ZERO: Self = 0;
+            const MAX: Self = <$t>::MAX;
+            fn mask(len: u8) -> Self {
+                if len == 0 {
+                    0
+                } else {
+                    <$t>::MAX << ($w - len)
+                }
+            }
+            fn and(self, o: Self) -> Self {
+                self & o
+            }
+            fn or(self, o: Self) -> Self {
+                self | o
+            }
+            fn not(self) -> Self {
+                !self
+            }
+            fn succ(self) -> Option<Self> {
+                self.checked_add(1)
+            }
+            fn pred(self) -> Option<Self> {
+                self.checked_sub(1)
+            }
+            fn trailing_zeros(self) -> u8 {
+                <$t>::trailing_zeros(self) as u8
+            }
+        }
+    };
+}
+impl_bits!(u32, 32);
+impl_bits!(u128, 128);
+
+/// A CIDR prefix in canonical form (host bits cleared).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Prefix<A: Bits> {
+    addr: A,
+    len: u8,
+}
+
+/// An IPv4 prefix; a single host is a /32.
+pub type V4Prefix = Prefix<u32>;
+/// An IPv6 prefix; a single host is a /128.
+pub type V6Prefix = Prefix<u128>;
+
+impl<A: Bits> Prefix<A> {
+    /// Builds a prefix, or `None` when `len` exceeds the address width or
+    /// host bits are set (feeds that write `10.1.2.3/8` are ambiguous: the
+    /// author may have meant the host or the network, so we refuse to guess).
+    pub fn new(addr: A, len: u8) -> Option<Self> {
+        if len > A::WIDTH || addr.and(A::mask(len)) != addr {
+            return None;
+        }
+        Some(Self { addr, len })
+    }
+
+    /// Builds a prefix, clearing any host bits.
+    pub fn new_truncating(addr: A, len: u8) -> Self {
+        let len = len.min(A::WIDTH);
+        Self {
+            addr: addr.and(A::mask(len)),
+            len,
+        }
+    }
+
+    /// A single-address prefix.
+    pub fn host(addr: A) -> Self {
+        Self { addr, len: A::WIDTH }
+    }
+
+    /// The network address.
+    pub fn addr(&self) -> A {
+        self.addr
+    }
+
+    /// The prefix length.
+    // A prefix is not a collection; `is_empty` would mean nothing.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> u8 {
+        self.len
+    }
+
+    /// True for a single address (/32 or /128).
+    pub fn is_host(&self) -> bool {
+        self.len == A::WIDTH
+    }
+
+    /// The last address inside the prefix.
+    pub fn last(&self) -> A {
+        self.addr.or(A::mask(self.len).not())
+    }
+
+    /// The inclusive range the prefix covers.
+    pub fn range(&self) -> (A, A) {
+        (self.addr, self.last())
+    }
+
+    /// True when `a` lies inside the prefix.
+    pub fn contains(&self, a: A) -> bool {
+        a.and(A::mask(self.len)) == self.addr
+    }
+
+    /// True when `other` lies completely inside `self`.
+    pub fn covers(&self, other: &Self) -> bool {
+        other.len >= self.len && self.contains(other.addr)
+    }
+
+    /// True when the two prefixes share at least one address.
+    pub fn overlaps(&self, other: &Self) -> bool {
+        self.covers(other) || other.covers(self)
+    }
+}
+
+/// Splits the inclusive range `[first, last]` into the minimal list of
+/// prefixes that cover exactly that range, calling `out` for each in order.
+pub fn range_to_prefixes<A: Bits>(mut first: A, last: A, mut out: impl FnMut(Prefix<A>)) {
+    loop {
+        // The largest block that starts at `first` (alignment) and does not
+        // run past `last`.
+        let mut len = A::WIDTH - first.trailing_zeros().min(A::WIDTH);
+        loop {
+            let p = Prefix::new_truncating(first, len);
+            if p.addr == first && p.last() <= last {
+                break;
+            }
+            len += 1;
+        }
+        let p = Prefix { addr: first, len };
+        out(p);
+        match p.last().succ() {
+            Some(next) if p.last() < last => first = next,
+            _ => return,
+        }
+    }
+}
+
+impl fmt::Display for V4Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_host() {
+            write!(f, "{}", Ipv4Addr::from(self.addr))
+        } else {
+            write!(f, "{}/{}", Ipv4Addr::from(self.addr), self.len)
+        }
+    }
+}
+
+impl fmt::Display for V6Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_host() {
+            write!(f, "{}", Ipv6Addr::from(self.addr))
+        } else {
+            write!(f, "{}/{}", Ipv6Addr::from(self.addr), self.len)
+        }
+    }
+}
+
+impl From<Ipv4Addr> for V4Prefix {
+    fn from(a: Ipv4Addr) -> Self {
+        Prefix::host(u32::from(a))
+    }
+}
+
+impl From<Ipv6Addr> for V6Prefix {
+    fn from(a: Ipv6Addr) -> Self {
+        Prefix::host(u128::from(a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> V4Prefix {
+        let (a, l) = s.split_once('/').unwrap_or((s, "32"));
+        Prefix::new(u32::from(a.parse::<Ipv4Addr>().unwrap()), l.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn new_refuses_host_bits_and_long_lengths() {
+        assert!(V4Prefix::new(0x0a01_0203, 8).is_none());
+        assert!(V4Prefix::new(0, 33).is_none());
+        assert_eq!(V4Prefix::new_truncating(0x0a01_0203, 8), v4("10.0.0.0/8"));
+    }
+
+    #[test]
+    fn zero_length_covers_everything() {
+        let all = V4Prefix::new(0, 0).unwrap();
+        assert_eq!(all.last(), u32::MAX);
+        assert!(all.covers(&v4("255.255.255.255")));
+    }
+
+    #[test]
+    fn display_omits_host_length() {
+        assert_eq!(v4("192.0.2.1").to_string(), "192.0.2.1");
+        assert_eq!(v4("192.0.2.0/24").to_string(), "192.0.2.0/24");
+        let p = V6Prefix::new(0x2001_0db8 << 96, 32).unwrap();
+        assert_eq!(p.to_string(), "2001:db8::/32");
+    }
+
+    #[test]
+    fn range_split_is_minimal() {
+        let mut v = Vec::new();
+        // 10.0.0.1 .. 10.0.0.6 = .1/32 .2/31 .4/31 .6/32
+        range_to_prefixes(0x0a00_0001u32, 0x0a00_0006, |p| v.push(p.to_string()));
+        assert_eq!(v, ["10.0.0.1", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6"]);
+    }
+
+    #[test]
+    fn range_split_reaches_top_of_space() {
+        let mut v = Vec::new();
+        range_to_prefixes(0u32, u32::MAX, |p| v.push(p));
+        assert_eq!(v, vec![V4Prefix::new(0, 0).unwrap()]);
+        let mut v = Vec::new();
+        range_to_prefixes(u128::MAX - 1, u128::MAX, |p| v.push(p));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].len(), 127);
+    }
+}

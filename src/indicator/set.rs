@@ -1,0 +1,490 @@
+//! The aggregated indicator set: what enforcement installs and what lookups
+//! ("is this blocked, and by which feed?") consult.
+//!
+//! Two views are kept per IP family. `entries` are the listed prefixes,
+//! deduplicated, each with the feed that listed it first — for attribution.
+//! `ranges` are the disjoint, merged address ranges that are actually
+//! blocked after the allowlist and the protected ranges were cut out — for
+//! the kernel, which receives them as the minimal CIDR cover.
+//!
+//! Domains are stored in one byte arena, labels reversed and separated by
+//! `\x01` (`www.example.com` → `com\x01example\x01www`). Because `\x01`
+//! sorts below every byte a label may hold, a name's subdomains sort
+//! directly after it, so dropping covered subdomains is one linear pass and
+//! a lookup is one binary search. The arena costs about 8 bytes per name
+//! beyond the name itself, which is what lets a router hold a million.
+
+use super::gate::Gate;
+use super::prefix::{range_to_prefixes, Bits, Prefix};
+use super::{Domain, FeedId, Indicator, V4Prefix, V6Prefix};
+use std::net::IpAddr;
+
+/// Collects indicators from any number of feeds, then aggregates them.
+#[derive(Default)]
+pub struct SetBuilder {
+    feeds: Vec<String>,
+    v4: Vec<(V4Prefix, FeedId)>,
+    v6: Vec<(V6Prefix, FeedId)>,
+    domains: DomainArena,
+}
+
+/// A position in a [`SetBuilder`], see [`SetBuilder::mark`].
+#[derive(Clone, Copy, Debug)]
+pub struct BuilderMark {
+    v4: usize,
+    v6: usize,
+    spans: usize,
+    text: usize,
+}
+
+/// The aggregated, deduplicated, allowlist-aware indicator set.
+#[derive(Default)]
+pub struct IndicatorSet {
+    feeds: Vec<String>,
+    v4: IpTable<u32>,
+    v6: IpTable<u128>,
+    domains: DomainTable,
+    allow_domains: DomainTable,
+}
+
+/// How a lookup came out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// Listed and enforced: `entry` of `feed` covers the value.
+    Blocked {
+        /// The listed prefix or domain that covers the value.
+        entry: String,
+        /// The feed that listed it.
+        feed: String,
+    },
+    /// Listed, but exempt: the allowlist or a never-block range wins.
+    Exempt {
+        /// The listed entry that would have blocked it.
+        entry: String,
+        /// The feed that listed it.
+        feed: String,
+    },
+    /// No feed lists it.
+    NotListed,
+}
+
+impl SetBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a feed name and returns its id. Feeds beyond `u16::MAX`
+    /// share the last id; no configuration comes near that.
+    pub fn add_feed(&mut self, name: &str) -> FeedId {
+        if let Some(i) = self.feeds.iter().position(|f| f == name) {
+            return FeedId(i as u16);
+        }
+        self.feeds.push(name.to_string());
+        FeedId((self.feeds.len() - 1).min(u16::MAX as usize) as u16)
+    }
+
+    /// Adds one indicator listed by `feed`.
+    pub fn push(&mut self, ind: Indicator, feed: FeedId) {
+        match ind {
+            Indicator::V4(p) => self.v4.push((p, feed)),
+            Indicator::V6(p) => self.v6.push((p, feed)),
+            Indicator::Domain(d) => self.domains.push(d.as_str(), feed),
+        }
+    }
+
+    /// A point to roll back to if the feed being added turns out unusable.
+    pub fn mark(&self) -> BuilderMark {
+        BuilderMark {
+            v4: self.v4.len(),
+            v6: self.v6.len(),
+            spans: self.domains.spans.len(),
+            text: self.domains.text.len(),
+        }
+    }
+
+    /// Drops everything pushed since `mark`.
+    pub fn rollback(&mut self, mark: BuilderMark) {
+        self.v4.truncate(mark.v4);
+        self.v6.truncate(mark.v6);
+        self.domains.spans.truncate(mark.spans);
+        self.domains.text.truncate(mark.text);
+    }
+
+    /// Number of indicators pushed so far (before deduplication).
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len() + self.domains.len()
+    }
+
+    /// True when nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Aggregates everything pushed, cutting out what `gate` protects and
+    /// what its allowlist names.
+    pub fn build(self, gate: &Gate) -> IndicatorSet {
+        let mut domains = self.domains.into_table();
+        let allow_domains = gate.allow_domains().clone();
+        domains.retain(|name| allow_domains.covering(name).is_none());
+        IndicatorSet {
+            feeds: self.feeds,
+            v4: IpTable::build(self.v4, &gate.exempt_v4()),
+            v6: IpTable::build(self.v6, &gate.exempt_v6()),
+            domains,
+            allow_domains,
+        }
+    }
+}
+
+impl IndicatorSet {
+    /// The feed names, indexed by [`FeedId`].
+    pub fn feeds(&self) -> &[String] {
+        &self.feeds
+    }
+
+    /// Number of distinct listed IPv4 prefixes.
+    pub fn v4_entries(&self) -> usize {
+        self.v4.entries.len()
+    }
+
+    /// Number of distinct listed IPv6 prefixes.
+    pub fn v6_entries(&self) -> usize {
+        self.v6.entries.len()
+    }
+
+    /// Number of listed domains left after subdomains of listed domains
+    /// were dropped.
+    pub fn domain_count(&self) -> usize {
+        self.domains.len()
+    }
+
+    /// The blocked IPv4 ranges, disjoint and sorted, inclusive ends.
+    pub fn v4_ranges(&self) -> &[(u32, u32)] {
+        &self.v4.ranges
+    }
+
+    /// The blocked IPv6 ranges, disjoint and sorted, inclusive ends.
+    pub fn v6_ranges(&self) -> &[(u128, u128)] {
+        &self.v6.ranges
+    }
+
+    /// The blocked IPv4 space as the minimal list of CIDR prefixes.
+    pub fn v4_prefixes(&self) -> Vec<V4Prefix> {
+        self.v4.prefixes()
+    }
+
+    /// The blocked IPv6 space as the minimal list of CIDR prefixes.
+    pub fn v6_prefixes(&self) -> Vec<V6Prefix> {
+        self.v6.prefixes()
+    }
+
+    /// The blocked domains, in the arena's order.
+    pub fn domains(&self) -> impl Iterator<Item = String> + '_ {
+        self.domains.iter().map(|(name, _)| name)
+    }
+
+    /// Is `ip` blocked, and by which entry of which feed?
+    pub fn lookup_ip(&self, ip: IpAddr) -> Match {
+        let hit = match ip {
+            IpAddr::V4(a) => self
+                .v4
+                .lookup(u32::from(a))
+                .map(|(p, f, on)| (p.to_string(), f, on)),
+            IpAddr::V6(a) => self
+                .v6
+                .lookup(u128::from(a))
+                .map(|(p, f, on)| (p.to_string(), f, on)),
+        };
+        match hit {
+            None => Match::NotListed,
+            Some((entry, feed, true)) => Match::Blocked {
+                entry,
+                feed: self.feed_name(feed),
+            },
+            Some((entry, feed, false)) => Match::Exempt {
+                entry,
+                feed: self.feed_name(feed),
+            },
+        }
+    }
+
+    /// Is `name` (or a parent of it) blocked, and by which entry of which
+    /// feed? `name` must already be normalised (see [`Domain::parse`]).
+    pub fn lookup_domain(&self, name: &str) -> Match {
+        match self.domains.covering(name) {
+            None => Match::NotListed,
+            Some((entry, feed)) if self.domain_allowed(name) => Match::Exempt {
+                entry,
+                feed: self.feed_name(feed),
+            },
+            Some((entry, feed)) => Match::Blocked {
+                entry,
+                feed: self.feed_name(feed),
+            },
+        }
+    }
+
+    /// True when the allowlist exempts `name` or a parent of it.
+    pub fn domain_allowed(&self, name: &str) -> bool {
+        self.allow_domains.covering(name).is_some()
+    }
+
+    fn feed_name(&self, id: FeedId) -> String {
+        self.feeds.get(id.0 as usize).cloned().unwrap_or_default()
+    }
+}
+
+/// One IP family's listed entries and blocked ranges.
+#[derive(Default)]
+struct IpTable<A: Bits> {
+    /// Sorted by (address, length), deduplicated, first feed wins.
+    entries: Vec<(Prefix<A>, FeedId)>,
+    /// Bit `l` set when some entry has length `l` (lengths 0..=128).
+    lens: [u64; 3],
+    /// Blocked ranges after exemptions: sorted, disjoint, non-adjacent.
+    ranges: Vec<(A, A)>,
+}
+
+impl<A: Bits> IpTable<A> {
+    fn build(mut entries: Vec<(Prefix<A>, FeedId)>, exempt: &[(A, A)]) -> Self {
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        entries.dedup_by(|b, a| a.0 == b.0);
+        entries.shrink_to_fit();
+        let mut lens = [0u64; 3];
+        for (p, _) in &entries {
+            lens[p.len() as usize / 64] |= 1 << (p.len() % 64);
+        }
+        let merged = merge_ranges(entries.iter().map(|(p, _)| p.range()));
+        let ranges = subtract_ranges(&merged, exempt);
+        Self {
+            entries,
+            lens,
+            ranges,
+        }
+    }
+
+    fn prefixes(&self) -> Vec<Prefix<A>> {
+        let mut out = Vec::with_capacity(self.ranges.len());
+        for &(a, b) in &self.ranges {
+            range_to_prefixes(a, b, |p| out.push(p));
+        }
+        out
+    }
+
+    /// The most specific listed entry covering `a`, and whether `a` is
+    /// actually blocked (not exempt).
+    fn lookup(&self, a: A) -> Option<(Prefix<A>, FeedId, bool)> {
+        let entry = (0..=A::WIDTH).rev().find_map(|len| {
+            if self.lens[len as usize / 64] & (1 << (len % 64)) == 0 {
+                return None;
+            }
+            let p = Prefix::new_truncating(a, len);
+            self.entries
+                .binary_search_by(|(q, _)| q.cmp(&p))
+                .ok()
+                .map(|i| self.entries[i])
+        })?;
+        Some((entry.0, entry.1, range_contains(&self.ranges, a)))
+    }
+}
+
+/// True when the sorted disjoint `ranges` contain `a`.
+pub fn range_contains<A: Bits>(ranges: &[(A, A)], a: A) -> bool {
+    let i = ranges.partition_point(|&(first, _)| first <= a);
+    i > 0 && ranges[i - 1].1 >= a
+}
+
+/// Merges inclusive ranges, sorted by start, into disjoint, non-adjacent
+/// ranges.
+pub fn merge_ranges<A: Bits>(sorted: impl Iterator<Item = (A, A)>) -> Vec<(A, A)> {
+    let mut out: Vec<(A, A)> = Vec::new();
+    for (a, b) in sorted {
+        if let Some(last) = out.last_mut() {
+            let touches = match last.1.succ() {
+                Some(next) => a <= next,
+                None => true,
+            };
+            if touches {
+                last.1 = last.1.max(b);
+                continue;
+            }
+        }
+        out.push((a, b));
+    }
+    out
+}
+
+/// `ranges` minus `cut`, both sorted and disjoint.
+pub fn subtract_ranges<A: Bits>(ranges: &[(A, A)], cut: &[(A, A)]) -> Vec<(A, A)> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut j = 0;
+    for &(mut a, b) in ranges {
+        while j < cut.len() && cut[j].1 < a {
+            j += 1;
+        }
+        let mut k = j;
+        let mut alive = true;
+        while alive && k < cut.len() && cut[k].0 <= b {
+            let (ca, cb) = cut[k];
+            if ca > a {
+                out.push((a, ca.pred().unwrap_or(A::ZERO)));
+            }
+            match cb.succ() {
+                Some(next) if cb < b => a = next,
+                _ => alive = false,
+            }
+            k += 1;
+        }
+        if alive {
+            out.push((a, b));
+        }
+    }
+    out
+}
+
+/// Domains as pushed: arena plus spans, before sorting.
+#[derive(Default)]
+struct DomainArena {
+    text: Vec<u8>,
+    spans: Vec<(u32, u16, FeedId)>,
+}
+
+impl DomainArena {
+    fn push(&mut self, name: &str, feed: FeedId) {
+        let start = self.text.len() as u32;
+        push_reversed(name, &mut self.text);
+        let len = (self.text.len() as u32 - start) as u16;
+        self.spans.push((start, len, feed));
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn into_table(self) -> DomainTable {
+        let DomainArena { text, mut spans } = self;
+        let key = |s: &(u32, u16, FeedId)| &text[s.0 as usize..s.0 as usize + s.1 as usize];
+        spans.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
+        // Keep a name only when no kept name equals it or is its parent.
+        let mut table = DomainTable::default();
+        let mut last: Option<&[u8]> = None;
+        for s in &spans {
+            let k = key(s);
+            if let Some(l) = last {
+                if k == l || (k.starts_with(l) && k[l.len()] == SEP) {
+                    continue;
+                }
+            }
+            table.index.push(table.text.len() as u32);
+            table.text.extend_from_slice(k);
+            table.feeds.push(s.2);
+            last = Some(k);
+        }
+        table.text.shrink_to_fit();
+        table.index.shrink_to_fit();
+        table.feeds.shrink_to_fit();
+        table
+    }
+}
+
+const SEP: u8 = 1;
+
+fn push_reversed(name: &str, out: &mut Vec<u8>) {
+    for (i, label) in name.rsplit('.').enumerate() {
+        if i > 0 {
+            out.push(SEP);
+        }
+        out.extend_from_slice(label.as_bytes());
+    }
+}
+
+/// Sorted, parent-free domains in reversed-label form.
+#[derive(Default, Clone)]
+pub struct DomainTable {
+    text: Vec<u8>,
+    index: Vec<u32>,
+    feeds: Vec<FeedId>,
+}
+
+impl DomainTable {
+    /// Builds a table from names (no feed attribution), e.g. an allowlist.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a Domain>) -> Self {
+        let mut arena = DomainArena::default();
+        for d in names {
+            arena.push(d.as_str(), FeedId(0));
+        }
+        arena.into_table()
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        let start = self.index[i] as usize;
+        let end = self.index.get(i + 1).map_or(self.text.len(), |&e| e as usize);
+        &self.text[start..end]
+    }
+
+    /// The listed name that equals `name` or is a parent of it.
+    pub fn covering(&self, name: &str) -> Option<(String, FeedId)> {
+        let mut q = Vec::with_capacity(name.len());
+        push_reversed(name, &mut q);
+        let pos = partition_point_len(self.len(), |j| self.key(j) <= q.as_slice());
+        if pos == 0 {
+            return None;
+        }
+        let k = self.key(pos - 1);
+        if q.as_slice() == k || (q.starts_with(k) && q[k.len()] == SEP) {
+            return Some((unreverse(k), self.feeds[pos - 1]));
+        }
+        None
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let old = std::mem::take(self);
+        for i in 0..old.len() {
+            let k = old.key(i);
+            if keep(&unreverse(k)) {
+                self.index.push(self.text.len() as u32);
+                self.text.extend_from_slice(k);
+                self.feeds.push(old.feeds[i]);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (String, FeedId)> + '_ {
+        (0..self.len()).map(|i| (unreverse(self.key(i)), self.feeds[i]))
+    }
+}
+
+fn partition_point_len(len: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+fn unreverse(k: &[u8]) -> String {
+    let mut out = String::with_capacity(k.len());
+    for (i, label) in k.rsplit(|&b| b == SEP).enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(std::str::from_utf8(label).unwrap_or(""));
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! iocguard: block botnet command-and-control indicators on a gateway and
+//! find the internal hosts that tried to reach them.
+//!
+//! Data flows one way:
+//! feeds → [`feed`] (bytes → indicators) → [`indicator`] (gate, aggregate)
+//! → enforcement (nftables, DNS sinkhole) → hits → hosts → report.
+//! Pure logic lives in [`indicator`] and [`feed`]; I/O lives at the edges.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod cli;
+pub mod feed;
+pub mod indicator;

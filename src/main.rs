@@ -1,0 +1,156 @@
+//! The iocguard binary: wires the command line to the library and turns
+//! every error into one sentence on stderr and an exit code.
+
+use iocguard::check::{self, Input};
+use iocguard::cli::{self, Command, Common, EXIT_USAGE};
+use iocguard::feed::token::parse_indicator;
+use iocguard::feed::{Format, KindFilter};
+use iocguard::indicator::{Gate, GateConfig, Indicator};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let (common, cmd) = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("iocguard: {e}");
+            return ExitCode::from(EXIT_USAGE as u8);
+        }
+    };
+    init_logging(&common);
+    match run(&common, cmd) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(msg) => {
+            eprintln!("iocguard: {msg}");
+            ExitCode::from(EXIT_USAGE as u8)
+        }
+    }
+}
+
+fn init_logging(c: &Common) {
+    let level = match c.verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Info,
+        _ => log::LevelFilter::Debug,
+    };
+    // stderr is what procd forwards to logd; a failure to set up logging
+    // must never stop blocking, so it is ignored.
+    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+}
+
+/// Prints `s`, treating a closed pipe (`iocguard check … | head`) as done.
+fn out(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(s.as_bytes()).and_then(|_| o.flush());
+}
+
+fn run(common: &Common, cmd: Command) -> Result<i32, String> {
+    match cmd {
+        Command::Version => {
+            out(&format!("iocguard {}\n", env!("CARGO_PKG_VERSION")));
+            Ok(0)
+        }
+        Command::Help(sub) => {
+            out(&cli::help(sub.as_deref()));
+            Ok(0)
+        }
+        Command::Check {
+            files,
+            format,
+            kind,
+            allow,
+            allow_reserved,
+            show,
+        } => {
+            let format = parse_format(format.as_deref())?;
+            let kind = match kind.as_deref() {
+                None => KindFilter::Auto,
+                Some(k) => {
+                    KindFilter::parse(k).ok_or_else(|| format!("--kind {k:?} is not auto, ip or domain"))?
+                }
+            };
+            let gate = gate(&allow, &allow_reserved)?;
+            let inputs = read_inputs(&files)?;
+            let (report, _) = check::check(&inputs, format, kind, &gate);
+            if common.json {
+                out(&(serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"));
+            } else {
+                out(&report.render(show));
+            }
+            Ok(report.exit_code())
+        }
+        Command::Test {
+            value,
+            feeds,
+            allow,
+            allow_reserved,
+        } => {
+            let gate = gate(&allow, &allow_reserved)?;
+            let inputs = read_inputs(&feeds)?;
+            let (report, set) = check::check(&inputs, None, KindFilter::Auto, &gate);
+            if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
+                return Err(format!("{}: {}", bad.file, bad.error.as_deref().unwrap_or("")));
+            }
+            let answer = check::test(&set, &value).map_err(|e| e.to_string())?;
+            if common.json {
+                out(&(serde_json::to_string(&answer).map_err(|e| e.to_string())? + "\n"));
+            } else {
+                match (&answer.entry, &answer.feed) {
+                    (Some(entry), Some(feed)) => out(&format!(
+                        "{}: {} (listed as {} in {})\n",
+                        answer.value, answer.verdict, entry, feed
+                    )),
+                    _ => out(&format!("{}: {}\n", answer.value, answer.verdict)),
+                }
+            }
+            Ok(if answer.verdict == "blocked" { 0 } else { 1 })
+        }
+    }
+}
+
+fn parse_format(name: Option<&str>) -> Result<Option<Format>, String> {
+    match name {
+        None | Some("auto") => Ok(None),
+        Some(n) => Format::from_name(n).map(Some).ok_or_else(|| {
+            let names: Vec<_> = Format::all().map(|f| f.name()).collect();
+            format!("unknown format {n:?}; known: auto {}", names.join(" "))
+        }),
+    }
+}
+
+fn gate(allow: &[String], allow_reserved: &[String]) -> Result<Gate, String> {
+    let parse = |v: &String, what: &str| -> Result<Indicator, String> {
+        parse_indicator(v).map_err(|e| format!("{what} {v:?}: {e}"))
+    };
+    let cfg = GateConfig {
+        allow: allow
+            .iter()
+            .map(|v| parse(v, "--allow"))
+            .collect::<Result<_, _>>()?,
+        allow_reserved: allow_reserved
+            .iter()
+            .map(|v| parse(v, "--allow-reserved"))
+            .collect::<Result<_, _>>()?,
+        ..GateConfig::default()
+    };
+    Ok(Gate::new(&cfg))
+}
+
+fn read_inputs(files: &[String]) -> Result<Vec<Input>, String> {
+    files
+        .iter()
+        .map(|f| {
+            let body = if f == "-" {
+                let mut b = Vec::new();
+                std::io::stdin().read_to_end(&mut b).map(|_| b)
+            } else {
+                std::fs::read(f)
+            };
+            body.map(|body| Input {
+                name: f.clone(),
+                body,
+            })
+            .map_err(|e| format!("cannot read {f}: {e}"))
+        })
+        .collect()
+}
