@@ -488,3 +488,217 @@ fn unreverse(k: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::gate::GateConfig;
+    use proptest::prelude::*;
+
+    /// A 4096-address playground in public space, so the gate's protected
+    /// ranges never interfere with the model.
+    const V4_BASE: u32 = 0x0b00_0000; // 11.0.0.0
+    const V6_BASE: u128 = 0x2a00_0000_0000_0000_0000_0000_0000_0000;
+    const SPACE: u32 = 4096;
+
+    fn gate_allowing(allow: Vec<Indicator>) -> Gate {
+        Gate::new(&GateConfig { allow, ..GateConfig::default() })
+    }
+
+    /// Prefixes of length ≥ 20 (v4) inside the playground, as (offset, len).
+    fn arb_v4() -> impl Strategy<Value = (u32, u8)> {
+        (0..SPACE, 20u8..=32)
+    }
+
+    fn v4(off: u32, len: u8) -> V4Prefix {
+        Prefix::new_truncating(V4_BASE + off, len)
+    }
+
+    fn v6(off: u32, len: u8) -> V6Prefix {
+        // Same shape as v4, shifted into the low 12 bits of a /116.
+        Prefix::new_truncating(V6_BASE + off as u128, len + 96)
+    }
+
+    /// The playground addresses covered by `ps` (all inside it).
+    fn bitset<A: Bits>(ps: &[Prefix<A>], to_off: impl Fn(A) -> u32) -> Vec<bool> {
+        let mut bits = vec![false; SPACE as usize];
+        for p in ps {
+            let (a, b) = p.range();
+            for o in to_off(a)..=to_off(b) {
+                bits[o as usize] = true;
+            }
+        }
+        bits
+    }
+
+    fn no_mergeable_siblings<A: Bits>(ps: &[Prefix<A>]) -> bool {
+        ps.windows(2).all(|w| {
+            let (a, b) = (w[0], w[1]);
+            !(a.len() == b.len()
+                && a.len() > 0
+                && Prefix::new_truncating(a.addr(), a.len() - 1) == Prefix::new_truncating(b.addr(), b.len() - 1))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn v4_aggregation_matches_bitset_model(
+            blocks in proptest::collection::vec(arb_v4(), 0..40),
+            allows in proptest::collection::vec(arb_v4(), 0..4),
+        ) {
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            for &(o, l) in &blocks { b.push(Indicator::V4(v4(o, l)), f); }
+            let allow: Vec<Indicator> = allows.iter().map(|&(o, l)| Indicator::V4(v4(o, l))).collect();
+            let set = b.build(&gate_allowing(allow));
+
+            let to_off = |a: u32| a - V4_BASE;
+            let mut model = bitset(&blocks.iter().map(|&(o, l)| v4(o, l)).collect::<Vec<_>>(), to_off);
+            let cut = bitset(&allows.iter().map(|&(o, l)| v4(o, l)).collect::<Vec<_>>(), to_off);
+            for (m, c) in model.iter_mut().zip(&cut) { *m &= !c; }
+
+            let got_prefixes = set.v4_prefixes();
+            prop_assert_eq!(bitset(&got_prefixes, to_off), model.clone());
+            prop_assert!(no_mergeable_siblings(&got_prefixes));
+            for (o, &want) in model.iter().enumerate() {
+                let m = set.lookup_ip(IpAddr::V4((V4_BASE + o as u32).into()));
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), want, "offset {}", o);
+            }
+        }
+
+        #[test]
+        fn v6_aggregation_matches_bitset_model(
+            blocks in proptest::collection::vec(arb_v4(), 0..40),
+            allows in proptest::collection::vec(arb_v4(), 0..4),
+        ) {
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            for &(o, l) in &blocks { b.push(Indicator::V6(v6(o, l)), f); }
+            let allow: Vec<Indicator> = allows.iter().map(|&(o, l)| Indicator::V6(v6(o, l))).collect();
+            let set = b.build(&gate_allowing(allow));
+
+            let to_off = |a: u128| (a - V6_BASE) as u32;
+            let mut model = bitset(&blocks.iter().map(|&(o, l)| v6(o, l)).collect::<Vec<_>>(), to_off);
+            let cut = bitset(&allows.iter().map(|&(o, l)| v6(o, l)).collect::<Vec<_>>(), to_off);
+            for (m, c) in model.iter_mut().zip(&cut) { *m &= !c; }
+
+            let got = set.v6_prefixes();
+            prop_assert_eq!(bitset(&got, to_off), model.clone());
+            prop_assert!(no_mergeable_siblings(&got));
+            for (o, &want) in model.iter().enumerate().step_by(7) {
+                let m = set.lookup_ip(IpAddr::V6((V6_BASE + o as u128).into()));
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), want, "offset {}", o);
+            }
+        }
+
+        #[test]
+        fn lookup_names_the_most_specific_listed_entry(
+            blocks in proptest::collection::vec((arb_v4(), 0u16..3), 1..30),
+            probe in 0..SPACE,
+        ) {
+            let mut b = SetBuilder::new();
+            let ids = [b.add_feed("a"), b.add_feed("b"), b.add_feed("c")];
+            for &((o, l), f) in &blocks { b.push(Indicator::V4(v4(o, l)), ids[f as usize]); }
+            let set = b.build(&Gate::default());
+            let addr = V4_BASE + probe;
+            let best = blocks.iter().map(|&((o, l), _)| v4(o, l)).filter(|p| p.contains(addr)).max_by_key(|p| p.len());
+            match (set.lookup_ip(IpAddr::V4(addr.into())), best) {
+                (Match::Blocked { entry, .. }, Some(p)) => prop_assert_eq!(entry, p.to_string()),
+                (Match::NotListed, None) => {}
+                (m, p) => prop_assert!(false, "lookup {:?} but model {:?}", m, p),
+            }
+        }
+
+        #[test]
+        fn domain_cover_matches_naive_model(
+            listed in proptest::collection::vec(proptest::collection::vec(0u8..4, 1..4), 0..20),
+            allowed in proptest::collection::vec(proptest::collection::vec(0u8..4, 2..4), 0..3),
+            queries in proptest::collection::vec(proptest::collection::vec(0u8..4, 1..5), 1..20),
+        ) {
+            // Names over labels a..d under a fixed registrable base, so the
+            // gate's public-suffix rule never applies.
+            let name = |ls: &Vec<u8>| -> String {
+                let mut s: Vec<String> = ls.iter().map(|l| ((b'a' + l) as char).to_string()).collect();
+                s.push("base.test".into());
+                s.join(".")
+            };
+            let covers = |parent: &str, child: &str| child == parent || child.ends_with(&format!(".{parent}"));
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            let listed: Vec<String> = listed.iter().map(name).collect();
+            let allowed: Vec<String> = allowed.iter().map(name).collect();
+            for d in &listed { b.push(Indicator::Domain(Domain::parse(d).unwrap()), f); }
+            let allow = allowed.iter().map(|d| Indicator::Domain(Domain::parse(d).unwrap())).collect();
+            let set = b.build(&gate_allowing(allow));
+            // Kept names: listed, not under another listed name, not under an allowed name.
+            let mut want: Vec<String> = listed.iter()
+                .filter(|d| !listed.iter().any(|p| p != *d && covers(p, d)))
+                .filter(|d| !allowed.iter().any(|a| covers(a, d)))
+                .cloned().collect();
+            want.sort(); want.dedup();
+            let mut got: Vec<String> = set.domains().collect();
+            got.sort();
+            prop_assert_eq!(got, want);
+            for q in queries.iter().map(name) {
+                let listed_hit = listed.iter().any(|p| covers(p, &q));
+                let allowed_hit = allowed.iter().any(|a| covers(a, &q));
+                let m = set.lookup_domain(&q);
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), listed_hit && !allowed_hit, "{}", q);
+            }
+        }
+    }
+
+    #[test]
+    fn adjacent_and_nested_prefixes_merge() {
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        for s in ["11.0.0.0/25", "11.0.0.128/25", "11.0.0.7", "11.0.1.0/24"] {
+            b.push(crate::feed::token::parse_indicator(s).unwrap(), f);
+        }
+        let set = b.build(&Gate::default());
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["11.0.0.0/23"]);
+        assert_eq!(set.v4_entries(), 4);
+    }
+
+    #[test]
+    fn allowlisted_host_splits_its_covering_prefix() {
+        let allow = vec![crate::feed::token::parse_indicator("8.8.8.8").unwrap()];
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        b.push(crate::feed::token::parse_indicator("8.8.8.8/30").unwrap(), f);
+        let set = b.build(&gate_allowing(allow));
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["8.8.8.9", "8.8.8.10/31"]);
+        assert!(matches!(set.lookup_ip("8.8.8.8".parse().unwrap()), Match::Exempt { .. }));
+        assert!(matches!(set.lookup_ip("8.8.8.9".parse().unwrap()), Match::Blocked { .. }));
+    }
+
+    #[test]
+    fn protected_range_is_cut_out_of_a_covering_prefix() {
+        // 100.0.0.0/8 covers CGNAT 100.64.0.0/10: the rest stays blocked.
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        b.push(crate::feed::token::parse_indicator("100.0.0.0/8").unwrap(), f);
+        let set = b.build(&Gate::default());
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["100.0.0.0/10", "100.128.0.0/9"]);
+    }
+
+    #[test]
+    fn feed_attribution_and_rollback() {
+        let mut b = SetBuilder::new();
+        let a = b.add_feed("a");
+        b.push(crate::feed::token::parse_indicator("evil.example").unwrap(), a);
+        let bid = b.add_feed("b");
+        let mark = b.mark();
+        b.push(crate::feed::token::parse_indicator("other.example").unwrap(), bid);
+        b.rollback(mark);
+        let set = b.build(&Gate::default());
+        assert_eq!(
+            set.lookup_domain("x.evil.example"),
+            Match::Blocked { entry: "evil.example".into(), feed: "a".into() }
+        );
+        assert_eq!(set.lookup_domain("other.example"), Match::NotListed);
+    }
+}
