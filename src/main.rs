@@ -70,8 +70,8 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
                 }
             };
             let gate = gate(&allow, &allow_reserved)?;
-            let inputs = read_inputs(&files)?;
-            let (report, _) = check::check(&inputs, format, kind, &gate);
+            let inputs = read_inputs(&files);
+            let (report, _) = check::check(inputs, format, kind, &gate);
             if common.json {
                 out(&(serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"));
             } else {
@@ -86,8 +86,8 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             allow_reserved,
         } => {
             let gate = gate(&allow, &allow_reserved)?;
-            let inputs = read_inputs(&feeds)?;
-            let (report, set) = check::check(&inputs, None, KindFilter::Auto, &gate);
+            let inputs = read_inputs(&feeds);
+            let (report, set) = check::check(inputs, None, KindFilter::Auto, &gate);
             if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
                 return Err(format!("{}: {}", bad.file, bad.error.as_deref().unwrap_or("")));
             }
@@ -136,21 +136,18 @@ fn gate(allow: &[String], allow_reserved: &[String]) -> Result<Gate, String> {
     Ok(Gate::new(&cfg))
 }
 
-fn read_inputs(files: &[String]) -> Result<Vec<Input>, String> {
-    files
-        .iter()
-        .map(|f| {
-            let body = if f == "-" {
-                let mut b = Vec::new();
-                std::io::stdin().read_to_end(&mut b).map(|_| b)
-            } else {
-                std::fs::read(f)
-            };
-            body.map(|body| Input {
-                name: f.clone(),
-                body,
-            })
-            .map_err(|e| format!("cannot read {f}: {e}"))
-        })
-        .collect()
+/// Reads inputs lazily, one file at a time, as `check` consumes them.
+fn read_inputs(files: &[String]) -> impl Iterator<Item = Input> + '_ {
+    files.iter().map(|f| {
+        let body = if f == "-" {
+            let mut b = Vec::new();
+            std::io::stdin().read_to_end(&mut b).map(|_| b)
+        } else {
+            std::fs::read(f)
+        };
+        Input {
+            name: f.clone(),
+            body: body.map_err(|e| format!("cannot be read: {e}")),
+        }
+    })
 }

@@ -37,9 +37,24 @@ pub enum TokenError {
 
 /// Parses one value (already cut out of its line) into an indicator.
 pub fn parse_indicator(raw: &str) -> Result<Indicator, TokenError> {
-    let raw = raw.trim().trim_matches(|c| c == '"' || c == '\'');
+    let raw = raw.trim_ascii().trim_matches(|c| c == '"' || c == '\'');
     if raw.is_empty() {
         return Err(TokenError::Empty);
+    }
+    // Fast path for the bulk of every list: a bare name or address with
+    // nothing to refang, strip or split.
+    if raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        && !raw.starts_with('.')
+        && !raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp"))
+    {
+        if let Some(ind) = parse_ip_or_prefix(raw)? {
+            return Ok(ind);
+        }
+        return Domain::parse(raw)
+            .map(Indicator::Domain)
+            .map_err(TokenError::BadDomain);
     }
     let refanged = refang(raw);
     let host = reduce_to_host(&refanged)?;
@@ -118,6 +133,10 @@ fn looks_like_prefix(s: &str) -> bool {
 /// syntax at all (so it may be a domain), `Err` when it is IP syntax with
 /// a broken length or host bits.
 fn parse_ip_or_prefix(s: &str) -> Result<Option<Indicator>, TokenError> {
+    // Fast exit for names: IPv4 starts with a digit, IPv6 contains a colon.
+    if !s.starts_with(|c: char| c.is_ascii_digit()) && !s.contains(':') {
+        return Ok(None);
+    }
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),

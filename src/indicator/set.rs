@@ -7,16 +7,12 @@
 //! blocked after the allowlist and the protected ranges were cut out — for
 //! the kernel, which receives them as the minimal CIDR cover.
 //!
-//! Domains are stored in one byte arena, labels reversed and separated by
-//! `\x01` (`www.example.com` → `com\x01example\x01www`). Because `\x01`
-//! sorts below every byte a label may hold, a name's subdomains sort
-//! directly after it, so dropping covered subdomains is one linear pass and
-//! a lookup is one binary search. The arena costs about 8 bytes per name
-//! beyond the name itself, which is what lets a router hold a million.
+//! Domains live in a [`DomainTable`] (compact arena + hash index).
 
+use super::domain_table::{ArenaMark, DomainArena, DomainTable};
 use super::gate::Gate;
 use super::prefix::{range_to_prefixes, Bits, Prefix};
-use super::{Domain, FeedId, Indicator, V4Prefix, V6Prefix};
+use super::{FeedId, Indicator, V4Prefix, V6Prefix};
 use std::net::IpAddr;
 
 /// Collects indicators from any number of feeds, then aggregates them.
@@ -33,8 +29,7 @@ pub struct SetBuilder {
 pub struct BuilderMark {
     v4: usize,
     v6: usize,
-    spans: usize,
-    text: usize,
+    domains: ArenaMark,
 }
 
 /// The aggregated, deduplicated, allowlist-aware indicator set.
@@ -98,8 +93,7 @@ impl SetBuilder {
         BuilderMark {
             v4: self.v4.len(),
             v6: self.v6.len(),
-            spans: self.domains.spans.len(),
-            text: self.domains.text.len(),
+            domains: self.domains.mark(),
         }
     }
 
@@ -107,8 +101,7 @@ impl SetBuilder {
     pub fn rollback(&mut self, mark: BuilderMark) {
         self.v4.truncate(mark.v4);
         self.v6.truncate(mark.v6);
-        self.domains.spans.truncate(mark.spans);
-        self.domains.text.truncate(mark.text);
+        self.domains.rollback(mark.domains);
     }
 
     /// Number of indicators pushed so far (before deduplication).
@@ -126,7 +119,9 @@ impl SetBuilder {
     pub fn build(self, gate: &Gate) -> IndicatorSet {
         let mut domains = self.domains.into_table();
         let allow_domains = gate.allow_domains().clone();
-        domains.retain(|name| allow_domains.covering(name).is_none());
+        if !allow_domains.is_empty() {
+            domains.retain(|name| allow_domains.covering(name).is_none());
+        }
         IndicatorSet {
             feeds: self.feeds,
             v4: IpTable::build(self.v4, &gate.exempt_v4()),
@@ -181,7 +176,7 @@ impl IndicatorSet {
 
     /// The blocked domains, in the arena's order.
     pub fn domains(&self) -> impl Iterator<Item = String> + '_ {
-        self.domains.iter().map(|(name, _)| name)
+        self.domains.iter().map(|(name, _)| name.to_string())
     }
 
     /// Is `ip` blocked, and by which entry of which feed?
@@ -210,16 +205,16 @@ impl IndicatorSet {
     }
 
     /// Is `name` (or a parent of it) blocked, and by which entry of which
-    /// feed? `name` must already be normalised (see [`Domain::parse`]).
+    /// feed? `name` must already be normalised (see [`super::Domain::parse`]).
     pub fn lookup_domain(&self, name: &str) -> Match {
         match self.domains.covering(name) {
             None => Match::NotListed,
             Some((entry, feed)) if self.domain_allowed(name) => Match::Exempt {
-                entry,
+                entry: entry.to_string(),
                 feed: self.feed_name(feed),
             },
             Some((entry, feed)) => Match::Blocked {
-                entry,
+                entry: entry.to_string(),
                 feed: self.feed_name(feed),
             },
         }
@@ -343,156 +338,11 @@ pub fn subtract_ranges<A: Bits>(ranges: &[(A, A)], cut: &[(A, A)]) -> Vec<(A, A)
     out
 }
 
-/// Domains as pushed: arena plus spans, before sorting.
-#[derive(Default)]
-struct DomainArena {
-    text: Vec<u8>,
-    spans: Vec<(u32, u16, FeedId)>,
-}
-
-impl DomainArena {
-    fn push(&mut self, name: &str, feed: FeedId) {
-        let start = self.text.len() as u32;
-        push_reversed(name, &mut self.text);
-        let len = (self.text.len() as u32 - start) as u16;
-        self.spans.push((start, len, feed));
-    }
-
-    fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    fn into_table(self) -> DomainTable {
-        let DomainArena { text, mut spans } = self;
-        let key = |s: &(u32, u16, FeedId)| &text[s.0 as usize..s.0 as usize + s.1 as usize];
-        spans.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
-        // Keep a name only when no kept name equals it or is its parent.
-        let mut table = DomainTable::default();
-        let mut last: Option<&[u8]> = None;
-        for s in &spans {
-            let k = key(s);
-            if let Some(l) = last {
-                if k == l || (k.starts_with(l) && k[l.len()] == SEP) {
-                    continue;
-                }
-            }
-            table.index.push(table.text.len() as u32);
-            table.text.extend_from_slice(k);
-            table.feeds.push(s.2);
-            last = Some(k);
-        }
-        table.text.shrink_to_fit();
-        table.index.shrink_to_fit();
-        table.feeds.shrink_to_fit();
-        table
-    }
-}
-
-const SEP: u8 = 1;
-
-fn push_reversed(name: &str, out: &mut Vec<u8>) {
-    for (i, label) in name.rsplit('.').enumerate() {
-        if i > 0 {
-            out.push(SEP);
-        }
-        out.extend_from_slice(label.as_bytes());
-    }
-}
-
-/// Sorted, parent-free domains in reversed-label form.
-#[derive(Default, Clone)]
-pub struct DomainTable {
-    text: Vec<u8>,
-    index: Vec<u32>,
-    feeds: Vec<FeedId>,
-}
-
-impl DomainTable {
-    /// Builds a table from names (no feed attribution), e.g. an allowlist.
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a Domain>) -> Self {
-        let mut arena = DomainArena::default();
-        for d in names {
-            arena.push(d.as_str(), FeedId(0));
-        }
-        arena.into_table()
-    }
-
-    /// Number of names.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    fn key(&self, i: usize) -> &[u8] {
-        let start = self.index[i] as usize;
-        let end = self.index.get(i + 1).map_or(self.text.len(), |&e| e as usize);
-        &self.text[start..end]
-    }
-
-    /// The listed name that equals `name` or is a parent of it.
-    pub fn covering(&self, name: &str) -> Option<(String, FeedId)> {
-        let mut q = Vec::with_capacity(name.len());
-        push_reversed(name, &mut q);
-        let pos = partition_point_len(self.len(), |j| self.key(j) <= q.as_slice());
-        if pos == 0 {
-            return None;
-        }
-        let k = self.key(pos - 1);
-        if q.as_slice() == k || (q.starts_with(k) && q[k.len()] == SEP) {
-            return Some((unreverse(k), self.feeds[pos - 1]));
-        }
-        None
-    }
-
-    fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let old = std::mem::take(self);
-        for i in 0..old.len() {
-            let k = old.key(i);
-            if keep(&unreverse(k)) {
-                self.index.push(self.text.len() as u32);
-                self.text.extend_from_slice(k);
-                self.feeds.push(old.feeds[i]);
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (String, FeedId)> + '_ {
-        (0..self.len()).map(|i| (unreverse(self.key(i)), self.feeds[i]))
-    }
-}
-
-fn partition_point_len(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
-fn unreverse(k: &[u8]) -> String {
-    let mut out = String::with_capacity(k.len());
-    for (i, label) in k.rsplit(|&b| b == SEP).enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        out.push_str(std::str::from_utf8(label).unwrap_or(""));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::indicator::gate::GateConfig;
+    use crate::indicator::Domain;
     use proptest::prelude::*;
 
     /// A 4096-address playground in public space, so the gate's protected
@@ -502,7 +352,10 @@ mod tests {
     const SPACE: u32 = 4096;
 
     fn gate_allowing(allow: Vec<Indicator>) -> Gate {
-        Gate::new(&GateConfig { allow, ..GateConfig::default() })
+        Gate::new(&GateConfig {
+            allow,
+            ..GateConfig::default()
+        })
     }
 
     /// Prefixes of length ≥ 20 (v4) inside the playground, as (offset, len).
@@ -536,7 +389,8 @@ mod tests {
             let (a, b) = (w[0], w[1]);
             !(a.len() == b.len()
                 && a.len() > 0
-                && Prefix::new_truncating(a.addr(), a.len() - 1) == Prefix::new_truncating(b.addr(), b.len() - 1))
+                && Prefix::new_truncating(a.addr(), a.len() - 1)
+                    == Prefix::new_truncating(b.addr(), b.len() - 1))
         })
     }
 
@@ -670,8 +524,14 @@ mod tests {
         let set = b.build(&gate_allowing(allow));
         let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
         assert_eq!(got, ["8.8.8.9", "8.8.8.10/31"]);
-        assert!(matches!(set.lookup_ip("8.8.8.8".parse().unwrap()), Match::Exempt { .. }));
-        assert!(matches!(set.lookup_ip("8.8.8.9".parse().unwrap()), Match::Blocked { .. }));
+        assert!(matches!(
+            set.lookup_ip("8.8.8.8".parse().unwrap()),
+            Match::Exempt { .. }
+        ));
+        assert!(matches!(
+            set.lookup_ip("8.8.8.9".parse().unwrap()),
+            Match::Blocked { .. }
+        ));
     }
 
     #[test]
@@ -697,7 +557,10 @@ mod tests {
         let set = b.build(&Gate::default());
         assert_eq!(
             set.lookup_domain("x.evil.example"),
-            Match::Blocked { entry: "evil.example".into(), feed: "a".into() }
+            Match::Blocked {
+                entry: "evil.example".into(),
+                feed: "a".into()
+            }
         );
         assert_eq!(set.lookup_domain("other.example"), Match::NotListed);
     }
