@@ -14,3 +14,5 @@ pub mod cli;
 pub mod config;
 pub mod feed;
 pub mod indicator;
+pub mod state;
+pub mod sync;

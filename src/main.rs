@@ -6,6 +6,7 @@ use iocguard::cli::{self, Command, Common, EXIT_USAGE};
 use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
 use iocguard::indicator::{Gate, GateConfig, Indicator};
+use iocguard::{config, state, sync};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -79,6 +80,7 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(report.exit_code())
         }
+        Command::Sync { force } => sync(common, force),
         Command::Test {
             value,
             feeds,
@@ -150,4 +152,69 @@ fn read_inputs(files: &[String]) -> impl Iterator<Item = Input> + '_ {
             body: body.map_err(|e| format!("cannot be read: {e}")),
         }
     })
+}
+
+fn config_path(common: &Common) -> std::path::PathBuf {
+    common
+        .config
+        .clone()
+        .unwrap_or_else(|| config::DEFAULT_PATH.into())
+        .into()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn sync(common: &Common, force: bool) -> Result<i32, String> {
+    let cfg = match config::Config::load(&config_path(common)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("iocguard: {e}");
+            return Ok(sync::EXIT_CONFIG);
+        }
+    };
+    for w in &cfg.warnings {
+        log::warn!("{w}");
+    }
+    let _lock = state::SyncLock::acquire(
+        &cfg.main.run_dir.join("sync.lock"),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = sync::SyncOptions { force };
+    let (report, _set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
+        iocguard::feed::source::fetch_feed(feed, prev, &cfg.main)
+    })
+    .map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    // Runtime status lives in RAM; `status` reads it.
+    if let Err(e) = state::write_atomic(&cfg.main.run_dir.join("sync.json"), json.as_bytes()) {
+        log::warn!("{e}");
+    }
+    if common.json {
+        out(&(json + "\n"));
+    } else {
+        for f in &report.feeds {
+            match &f.error {
+                Some(e) => out(&format!(
+                    "{}: failed, keeping previous copy ({} entries): {e}\n",
+                    f.name, f.entries
+                )),
+                None => out(&format!(
+                    "{}: {}, {} entries\n",
+                    f.name,
+                    f.outcome.as_str(),
+                    f.entries
+                )),
+            }
+        }
+        out(&format!(
+            "set: {} IPv4, {} IPv6, {} domains\n",
+            report.v4_entries, report.v6_entries, report.domains
+        ));
+    }
+    Ok(report.exit_code())
 }

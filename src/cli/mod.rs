@@ -47,6 +47,11 @@ pub enum Command {
         /// `--allow-reserved CIDR`.
         allow_reserved: Vec<String>,
     },
+    /// `iocguard sync`.
+    Sync {
+        /// `--force`: accept a shrink beyond `max_shrink`.
+        force: bool,
+    },
     /// `--help` for a subcommand (or the top level when `None`).
     Help(Option<String>),
     /// `--version`.
@@ -75,6 +80,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
     let cmd = match sub.as_str() {
         "check" => parse_check(&mut p, &mut common)?,
         "test" => parse_test(&mut p, &mut common)?,
+        "sync" => parse_sync(&mut p, &mut common)?,
         "help" => Command::Help(p.next()?.and_then(|a| match a {
             Value(v) => v.string().ok(),
             _ => None,
@@ -115,6 +121,21 @@ fn parse_check(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
     })
 }
 
+fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let mut force = false;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Long("json") => c.json = true,
+            Short('v') => c.verbose += 1,
+            Long("force") => force = true,
+            Long("help") | Short('h') => return Ok(Command::Help(Some("sync".into()))),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Command::Sync { force })
+}
+
 fn parse_test(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
     let (mut value, mut feeds, mut allow, mut allow_reserved) = (None, Vec::new(), Vec::new(), Vec::new());
     while let Some(arg) = p.next()? {
@@ -147,6 +168,7 @@ pub fn help(sub: Option<&str>) -> String {
     match sub {
         Some("check") => CHECK_HELP.into(),
         Some("test") => TEST_HELP.into(),
+        Some("sync") => SYNC_HELP.into(),
         _ => OVERVIEW.into(),
     }
 }
@@ -157,6 +179,7 @@ iocguard — block botnet C2 indicators on a gateway and find the infected hosts
 usage: iocguard [--config PATH] [--json] [-v] COMMAND [ARGS]
 
 commands:
+  sync                 fetch, verify and parse every feed; keep last-good copies; install
   check FILE…          lint feed files: format, accepted and rejected lines, aggregate
   test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
   help COMMAND         help for one command
@@ -191,6 +214,25 @@ exit codes:
   0  every line of every file was accepted
   1  some lines were rejected (the rest is usable)
   2  a file is unusable (not a list, binary, wrong format) or bad usage
+";
+
+const SYNC_HELP: &str = "\
+usage: iocguard [--config PATH] sync [--force] [--json]
+
+Fetches every enabled feed of the configuration (conditional GET, size cap,
+minisign signature when a public key is set), parses it, applies the sanity
+guards, and keeps each feed's last good copy on flash. A feed that fails
+keeps its previous copy. Then installs the aggregated set. Run from cron.
+
+options:
+  --force   accept a feed that shrank by more than max_shrink percent
+  --json    print the run summary as JSON
+
+exit codes:
+  0  every feed fine
+  1  some feeds failed; their previous copies were kept
+  2  configuration error (nothing changed)
+  3  installing the set failed; the previous set stays installed
 ";
 
 const TEST_HELP: &str = "\
@@ -258,6 +300,11 @@ mod tests {
         assert_eq!(parse(args("")).unwrap().1, Command::Help(None));
         assert!(help(Some("check")).contains("exit codes"));
         assert!(help(Some("test")).contains("exit codes"));
+        assert!(help(Some("sync")).contains("exit codes"));
+        assert_eq!(
+            parse(args("sync --force")).unwrap().1,
+            Command::Sync { force: true }
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod detect;
 pub mod format;
 pub mod sink;
+pub mod source;
 pub mod text;
 pub mod token;
 

@@ -1,0 +1,170 @@
+//! `iocguard sync` end to end with local feed files: exit codes, the
+//! last-good cache, and the sanity guards. (HTTP(S) sources and the kernel
+//! side are covered by their own tests.)
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Env {
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(tag: &str) -> Env {
+        let dir = std::env::temp_dir().join(format!("iocguard-sync-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Env { dir }
+    }
+
+    fn feed(&self, name: &str, body: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        fs::write(&p, body).unwrap();
+        p
+    }
+
+    fn config(&self, feeds: &[(&str, &Path)], extra: &str) -> PathBuf {
+        let mut c = format!(
+            "config iocguard 'main'\n\toption state_dir '{0}/state'\n\toption run_dir '{0}/run'\n{extra}\n",
+            self.dir.display()
+        );
+        for (name, path) in feeds {
+            c += &format!("config feed '{name}'\n\toption url '{}'\n", path.display());
+        }
+        let p = self.dir.join("iocguard.conf");
+        fs::write(&p, c).unwrap();
+        p
+    }
+
+    fn sync(&self, cfg: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_iocguard"))
+            .arg("--config")
+            .arg(cfg)
+            .arg("sync")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out.status.code().unwrap_or(-1), json, stderr)
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ips(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("11.0.{}.{}\n", i / 250, i % 250 + 1))
+        .collect()
+}
+
+#[test]
+fn good_feeds_exit_zero_and_are_cached() {
+    let env = Env::new("good");
+    let a = env.feed("a.txt", &ips(10));
+    let b = env.feed("b.txt", "evil.example\nbad.example\n");
+    let cfg = env.config(&[("a", &a), ("b", &b)], "");
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["v4_entries"], 10);
+    assert_eq!(json["domains"], 2);
+    assert!(env.dir.join("state/feeds/a.z").exists());
+    assert!(env.dir.join("run/sync.json").exists());
+    // Unchanged second run: the cache files are not rewritten.
+    let before = fs::metadata(env.dir.join("state/feeds/a.z"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["feeds"][0]["outcome"], "unchanged");
+    assert_eq!(
+        fs::metadata(env.dir.join("state/feeds/a.z"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+}
+
+#[test]
+fn broken_feed_keeps_previous_copy_and_exits_one() {
+    let env = Env::new("broken");
+    let a = env.feed("a.txt", &ips(10));
+    let cfg = env.config(&[("a", &a)], "");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>").unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(json["feeds"][0]["outcome"], "failed");
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("HTML page"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 10, "previous copy must stay in the set");
+    fs::remove_file(&a).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be read"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 10);
+}
+
+#[test]
+fn shrink_guard_and_force() {
+    let env = Env::new("shrink");
+    let a = env.feed("a.txt", &ips(100));
+    let cfg = env.config(&[("a", &a)], "\toption max_shrink '50'");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, ips(40)).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("shrank from 100 to 40"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 100);
+    let (code, json, _) = env.sync(&cfg, &["--force"]);
+    assert_eq!(code, 0);
+    assert_eq!(json["v4_entries"], 40);
+}
+
+#[test]
+fn emptied_feed_is_refused() {
+    let env = Env::new("empty");
+    let a = env.feed("a.txt", &ips(5));
+    let cfg = env.config(&[("a", &a)], "");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, "# nothing today\n").unwrap();
+    let (code, json, _) = env.sync(&cfg, &["--force"]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("no entries"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 5);
+}
+
+#[test]
+fn config_error_exits_two_naming_the_line() {
+    let env = Env::new("cfg");
+    let p = env.dir.join("bad.conf");
+    fs::write(&p, "config iocguard 'main'\n\toption max_shrink 'lots'\n").unwrap();
+    let (code, _, err) = env.sync(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2: option max_shrink"), "{err}");
+}
