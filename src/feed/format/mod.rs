@@ -9,6 +9,7 @@ mod hosts;
 mod ipset;
 mod mikrotik;
 mod plain;
+mod rpz;
 mod spamhaus_json;
 mod unbound;
 
@@ -121,6 +122,7 @@ pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedErro
         Format::Adblock => adblock::parse(text, sink),
         Format::Dnsmasq => dnsmasq::parse(text, sink),
         Format::Unbound => unbound::parse(text, sink),
+        Format::Rpz => rpz::parse(text, sink),
         other => {
             return Err(FeedError::Malformed {
                 format: other,
