@@ -3,6 +3,7 @@
 //! sink does classification and gating. Parsers only know their syntax.
 
 mod adblock;
+mod csv;
 mod dnsmasq;
 mod dshield;
 mod hosts;
@@ -123,6 +124,7 @@ pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedErro
         Format::Dnsmasq => dnsmasq::parse(text, sink),
         Format::Unbound => unbound::parse(text, sink),
         Format::Rpz => rpz::parse(text, sink),
+        Format::Csv => csv::parse(text, sink),
         other => {
             return Err(FeedError::Malformed {
                 format: other,
