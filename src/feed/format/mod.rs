@@ -12,6 +12,7 @@ mod mikrotik;
 mod plain;
 mod rpz;
 mod spamhaus_json;
+mod stix;
 mod unbound;
 
 use super::{FeedError, Sink};
@@ -125,12 +126,7 @@ pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedErro
         Format::Unbound => unbound::parse(text, sink),
         Format::Rpz => rpz::parse(text, sink),
         Format::Csv => csv::parse(text, sink),
-        other => {
-            return Err(FeedError::Malformed {
-                format: other,
-                detail: "parser not built yet".into(),
-            })
-        }
+        Format::Stix => return stix::parse(text, sink),
     }
     Ok(())
 }
