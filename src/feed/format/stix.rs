@@ -68,7 +68,17 @@ pub fn parse(text: &str, sink: &mut Sink) -> Result<(), FeedError> {
         serde_json::from_str::<Vec<Object>>(text).map_err(malformed)?
     } else {
         let top: Top = serde_json::from_str(text).map_err(malformed)?;
-        top.objects.unwrap_or_else(|| vec![top.object])
+        match (top.objects, &top.object.kind) {
+            (Some(objects), _) => objects,
+            (None, Some(_)) => vec![top.object],
+            // `{"error": "…"}` from an API: say so instead of "0 entries".
+            (None, None) => {
+                return Err(FeedError::Malformed {
+                    format: Format::Stix,
+                    detail: "a JSON object with neither \"objects\" nor \"type\"".into(),
+                })
+            }
+        }
     };
     for (i, obj) in objects.iter().enumerate() {
         let n = (i + 1).min(u32::MAX as usize) as u32;
@@ -292,6 +302,22 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, FeedError::Malformed { .. }));
         assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn json_that_is_not_stix_is_malformed() {
+        let mut b = SetBuilder::new();
+        let id = b.add_feed("t");
+        let e = parse_feed(
+            b"{\"error\": \"rate limited\"}",
+            Some(Format::Stix),
+            KindFilter::Auto,
+            &mut b,
+            id,
+            &Gate::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("neither"), "{e}");
     }
 
     #[test]
