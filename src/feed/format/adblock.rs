@@ -85,6 +85,13 @@ fn rule(line: &str) -> Rule<'_> {
             return Rule::Host(url);
         }
     }
+    // AdGuard Home also takes hosts-file lines (`0.0.0.0 example.org`).
+    let mut words = line.split_whitespace();
+    if let (Some(addr), Some(host)) = (words.next(), words.next()) {
+        if addr.parse::<std::net::IpAddr>().is_ok() {
+            return Rule::Host(host);
+        }
+    }
     Rule::Reject("not a `||host^` network rule")
 }
 
@@ -136,11 +143,12 @@ mod tests {
         let r = parse_str(
             Format::Adblock,
             "[Adblock Plus 2.0]\n! Title: x\n||a.com^\n||b.com^$important\n||c.com^|\n||d.com|\n\
-             ||*.e.com^\n||1.1.109.99^\n|http://f.com/bins/x.arm\n||Shopgcaothụ.vn^\n||g.com^$third-party,all\n",
+             ||*.e.com^\n||1.1.109.99^\n|http://f.com/bins/x.arm\n||Shopgcaothụ.vn^\n||g.com^$third-party,all\n\
+             0.0.0.0 h.com\n",
         );
         assert_eq!(
             (r.counts.domains, r.counts.v4, r.counts.rejected),
-            (8, 1, 0),
+            (9, 1, 0),
             "{:?}",
             r.rejected
         );
