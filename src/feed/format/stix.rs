@@ -204,11 +204,13 @@ fn tokenize(p: &str) -> Result<Vec<Token<'_>>, &'static str> {
                 // A word: path or keyword. `[*]` and `[0]` inside a path
                 // (`x:refs[*].value`) stay in the word.
                 let mut end = i + c.len_utf8();
+                let mut indexed = false;
                 while let Some(&(j, d)) = it.peek() {
-                    let in_index = d == '[' || d == ']' && p.get(i..j).is_some_and(|w| w.contains('['));
+                    let in_index = d == '[' || d == ']' && indexed;
                     if d.is_whitespace() || "()',=!<>".contains(d) || (d == '[' || d == ']') && !in_index {
                         break;
                     }
+                    indexed |= d == '[';
                     end = j + d.len_utf8();
                     it.next();
                 }
