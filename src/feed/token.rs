@@ -84,10 +84,18 @@ pub fn refang(s: &str) -> Cow<'_, str> {
         .replace("(dot)", ".")
         .replace("[:]", ":")
         .replace("[://]", "://");
-    if out.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp")) {
+    // Only a defanged scheme is refanged: `hxxpool.com` is a name.
+    if is_defanged_scheme(&out) {
         out.replace_range(..4, "http");
     }
     Cow::Owned(out)
+}
+
+/// `hxxp://` or `hxxps://`, any case.
+fn is_defanged_scheme(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"hxxp"))
+        && (b.get(4..7) == Some(b"://") || b.get(4..8).is_some_and(|p| p.eq_ignore_ascii_case(b"s://")))
 }
 
 /// Strips scheme, credentials, path, query and port, leaving the host (or
@@ -225,6 +233,15 @@ mod tests {
         assert_eq!(p("HXXPS://evil(.)com"), "evil.com");
         assert_eq!(p("1[.]2[.]3[.]4"), "1.2.3.4");
         assert_eq!(p("evil[dot]com"), "evil.com");
+    }
+
+    /// Fuzz find: `\x01://Hxxp` gave `hxxp`, which parsed back as `http`.
+    #[test]
+    fn refang_leaves_hxxp_names_alone() {
+        assert_eq!(p("hxxpool.example"), "hxxpool.example");
+        assert_eq!(p("\u{1}://Hxxp"), "hxxp");
+        assert_eq!(p("hxxp"), "hxxp");
+        assert_eq!(p("hXXps[:]//evil.com"), "evil.com");
     }
 
     #[test]
