@@ -134,14 +134,14 @@ installed_size=$(gzip -dc "$work/data.tar.gz" | wc -c)
   echo "Installed-Size: $installed_size"
   echo "Description: ${description# }"
 } >"$ctrl/control"
-# The same wrappers package-ipkg.mk writes: all the work is in
+# The wrappers package-ipkg.mk writes (here with quoted expansions): all the work is in
 # /lib/functions.sh (run uci-defaults, enable + start the init script; on
 # removal disable + stop it), plus our prerm-pkg.
 # shellcheck disable=SC2016 # written out literally, expanded on the router
 printf '%s\n' '#!/bin/sh' '[ "${IPKG_NO_SCRIPT}" = "1" ] && exit 0' \
-  '. ${IPKG_INSTROOT}/lib/functions.sh' 'default_postinst $0 $@' >"$ctrl/postinst"
+  '. "${IPKG_INSTROOT}/lib/functions.sh"' 'default_postinst "$0" "$@"' >"$ctrl/postinst"
 # shellcheck disable=SC2016
-printf '%s\n' '#!/bin/sh' '. ${IPKG_INSTROOT}/lib/functions.sh' 'default_prerm $0 $@' >"$ctrl/prerm"
+printf '%s\n' '#!/bin/sh' '. "${IPKG_INSTROOT}/lib/functions.sh"' 'default_prerm "$0" "$@"' >"$ctrl/prerm"
 { echo '#!/bin/sh'; cat openwrt/files/iocguard.prerm; } >"$ctrl/prerm-pkg"
 chmod 0644 "$ctrl/control" "$ctrl/conffiles"
 chmod 0755 "$ctrl/postinst" "$ctrl/prerm" "$ctrl/prerm-pkg"
