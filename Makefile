@@ -37,3 +37,34 @@ fuzz:
 
 clean:
 	$(CARGO) clean
+
+# --- Cross builds and the OpenWrt package (cross/, openwrt/) ---------------
+# make cross TARGET=armv7-unknown-linux-musleabihf   one static stripped binary
+# make cross-all                                     the three router targets
+# make test-aarch64     unit tests + release smoke run under qemu-aarch64
+# make size             binary sizes and per-crate breakdown (cargo-bloat)
+# make ipk ARCH=aarch64_generic                      .ipk without the SDK
+TARGET ?= aarch64-unknown-linux-musl
+CROSS_TARGETS := aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf x86_64-unknown-linux-musl
+ARCH ?= aarch64_generic
+IPK_ARCHS := aarch64_generic arm_cortex-a7_neon-vfpv4 x86_64
+
+.PHONY: cross cross-all test-aarch64 size ipk ipk-all
+
+cross:
+	bash cross/build.sh $(TARGET)
+
+cross-all:
+	for t in $(CROSS_TARGETS); do bash cross/build.sh $$t || exit 1; done
+
+test-aarch64:
+	bash cross/test-aarch64.sh
+
+size:
+	bash cross/size.sh
+
+ipk:
+	bash openwrt/build-ipk.sh --arch $(ARCH)
+
+ipk-all:
+	for a in $(IPK_ARCHS); do bash openwrt/build-ipk.sh --arch $$a || exit 1; done

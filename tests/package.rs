@@ -1,0 +1,707 @@
+//! The OpenWrt package: builds an `.ipk` with `openwrt/build-ipk.sh` from the
+//! host binary (the packaging is the same for every architecture except the
+//! binary, which `make test-aarch64` covers under qemu), unpacks it with
+//! `tar` and checks what opkg and the router will see: archive layout,
+//! control fields, modes and ownership, the paths from DESIGN.md, conffiles,
+//! agreement with `openwrt/Makefile`, shell syntax under busybox ash,
+//! shellcheck, and the init script's procd calls against a stub procd
+//! library (procd itself cannot run here).
+//!
+//! Tools: GNU tar, gzip, bash (the builder); busybox and shellcheck for the
+//! shell checks. Under `CI` a missing busybox or shellcheck fails the test;
+//! elsewhere it is skipped with a message.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const ARCH: &str = "aarch64_generic";
+/// 2023-11-14 22:13:20 UTC: every archive member must carry this mtime.
+const EPOCH: &str = "1700000000";
+const EPOCH_UTC: &str = "2023-11-14 22:13:20";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("iocguard-pkg-{}-{tag}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Builds an ipk from the host binary into `out`; returns its path.
+fn build_ipk(out: &Path) -> PathBuf {
+    let o = run(Command::new("bash")
+        .arg(repo().join("openwrt/build-ipk.sh"))
+        .args(["--arch", ARCH, "--bin", env!("CARGO_BIN_EXE_iocguard"), "--out"])
+        .arg(out)
+        .env("SOURCE_DATE_EPOCH", EPOCH));
+    PathBuf::from(text(&o.stdout).trim())
+}
+
+/// The package, built once and unpacked: `outer/` holds the three members,
+/// `control/` and `data/` their contents.
+struct Unpacked {
+    _tmp: TempDir,
+    ipk: PathBuf,
+    root: PathBuf,
+}
+
+fn unpacked() -> &'static Unpacked {
+    static U: OnceLock<Unpacked> = OnceLock::new();
+    U.get_or_init(|| {
+        let tmp = TempDir::new("ipk");
+        let ipk = build_ipk(&tmp.0.join("dist"));
+        let root = tmp.0.join("x");
+        for d in ["outer", "control", "data"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        run(Command::new("tar")
+            .arg("-xzf")
+            .arg(&ipk)
+            .arg("-C")
+            .arg(root.join("outer")));
+        for d in ["control", "data"] {
+            run(Command::new("tar")
+                .arg("-xzf")
+                .arg(root.join(format!("outer/{d}.tar.gz")))
+                .arg("-C")
+                .arg(root.join(d)));
+        }
+        Unpacked { _tmp: tmp, ipk, root }
+    })
+}
+
+/// One `tar -tv` line: mode string, "uid/gid", mtime, path.
+#[derive(Debug)]
+struct Entry {
+    mode: String,
+    owner: String,
+    mtime: String,
+    path: String,
+}
+
+fn listing(archive: &Path) -> Vec<Entry> {
+    let o = run(Command::new("tar")
+        .args(["--numeric-owner", "--full-time", "-tvzf"])
+        .arg(archive)
+        .env("TZ", "UTC"));
+    text(&o.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert!(f.len() >= 6, "unexpected tar line {l:?}");
+            Entry {
+                mode: f[0].to_string(),
+                owner: f[1].to_string(),
+                mtime: format!("{} {}", f[3], f[4]),
+                path: f[5..].join(" "),
+            }
+        })
+        .collect()
+}
+
+fn control_fields() -> BTreeMap<String, String> {
+    let c = fs::read_to_string(unpacked().root.join("control/control")).unwrap();
+    let mut m = BTreeMap::new();
+    let mut last = String::new();
+    for line in c.lines() {
+        if let Some(cont) = line.strip_prefix(' ') {
+            let v: &mut String = m.get_mut(&last).expect("continuation line before any field");
+            v.push('\n');
+            v.push_str(cont);
+        } else {
+            let (k, v) = line
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("bad control line {line:?}"));
+            last = k.to_string();
+            assert!(
+                m.insert(k.to_string(), v.to_string()).is_none(),
+                "field {k} twice"
+            );
+        }
+    }
+    m
+}
+
+fn makefile() -> String {
+    fs::read_to_string(repo().join("openwrt/Makefile")).unwrap()
+}
+
+/// Body lines of `define NAME` … `endef` in openwrt/Makefile.
+fn make_define(name: &str) -> Vec<String> {
+    let mk = makefile();
+    let start = format!("define {name}\n");
+    let body = &mk[mk.find(&start).unwrap_or_else(|| panic!("no {start:?}")) + start.len()..];
+    body[..body.find("endef\n").unwrap()]
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn cargo_version() -> String {
+    let toml = fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn outer_archive_is_a_gzipped_tar_with_the_three_members_in_ipkg_build_order() {
+    let u = unpacked();
+    let head = fs::read(&u.ipk).unwrap();
+    // opkg on OpenWrt reads gzip'd tar; an ar archive ("!<arch>") is a .deb.
+    assert_eq!(&head[..2], &[0x1f, 0x8b], "not gzip");
+    let names: Vec<String> = listing(&u.ipk).into_iter().map(|e| e.path).collect();
+    assert_eq!(names, ["./debian-binary", "./data.tar.gz", "./control.tar.gz"]);
+    assert_eq!(
+        fs::read_to_string(u.root.join("outer/debian-binary")).unwrap(),
+        "2.0\n"
+    );
+    let file = u.ipk.file_name().unwrap().to_str().unwrap();
+    assert_eq!(file, format!("iocguard_{}-r1_{ARCH}.ipk", cargo_version()));
+}
+
+#[test]
+fn control_has_the_fields_opkg_and_the_feed_index_use() {
+    let c = control_fields();
+    let u = unpacked();
+    assert_eq!(c["Package"], "iocguard");
+    assert_eq!(c["Version"], format!("{}-r1", cargo_version()));
+    assert_eq!(c["Architecture"], ARCH);
+    assert_eq!(c["Section"], "net");
+    assert_eq!(c["License"], "MIT OR Apache-2.0");
+    for k in ["Source", "Maintainer", "Description"] {
+        assert!(!c[k].trim().is_empty(), "{k} empty");
+    }
+    let deps: Vec<&str> = c["Depends"].split(", ").collect();
+    for d in [
+        "nftables-json",
+        "kmod-nft-core",
+        "kmod-nfnetlink-log",
+        "ca-bundle",
+    ] {
+        assert!(deps.contains(&d), "Depends lacks {d}: {deps:?}");
+    }
+    assert!(
+        !c["Depends"].contains('$') && !c["Depends"].contains('+'),
+        "{}",
+        c["Depends"]
+    );
+    // ipkg-build's definition: the size of the uncompressed data tar.
+    let o = run(Command::new("gzip")
+        .arg("-dc")
+        .arg(u.root.join("outer/data.tar.gz")));
+    assert_eq!(c["Installed-Size"], o.stdout.len().to_string());
+}
+
+#[test]
+fn every_member_is_root_owned_with_the_fixed_mtime_and_the_intended_mode() {
+    let u = unpacked();
+    let want: BTreeMap<&str, &str> = [
+        ("./usr/sbin/iocguard", "-rwxr-xr-x"),
+        ("./etc/init.d/iocguard", "-rwxr-xr-x"),
+        // INSTALL_CONF: the config may hold feed credentials.
+        ("./etc/config/iocguard", "-rw-------"),
+        ("./etc/uci-defaults/90-iocguard", "-rwxr-xr-x"),
+        ("./usr/share/iocguard/firewall.include", "-rw-r--r--"),
+        ("./usr/share/iocguard/dnsmasq.sh", "-rwxr-xr-x"),
+        ("./lib/upgrade/keep.d/iocguard", "-rw-r--r--"),
+    ]
+    .into_iter()
+    .collect();
+    let data = listing(&u.root.join("outer/data.tar.gz"));
+    let mut files = BTreeMap::new();
+    for e in &data {
+        assert_eq!(e.owner, "0/0", "{e:?}");
+        assert_eq!(e.mtime, EPOCH_UTC, "{e:?}");
+        if e.mode.starts_with('d') {
+            assert_eq!(e.mode, "drwxr-xr-x", "{e:?}");
+        } else {
+            files.insert(e.path.as_str(), e.mode.as_str());
+        }
+    }
+    assert_eq!(files, want);
+    let control = listing(&u.root.join("outer/control.tar.gz"));
+    for e in control.iter().chain(listing(&u.ipk).iter()) {
+        assert_eq!((e.owner.as_str(), e.mtime.as_str()), ("0/0", EPOCH_UTC), "{e:?}");
+    }
+}
+
+#[test]
+fn the_paths_of_design_md_are_installed_or_left_to_runtime() {
+    let u = unpacked();
+    let design = fs::read_to_string(repo().join("DESIGN.md")).unwrap();
+    let table = &design[design
+        .find("## Paths on OpenWrt")
+        .expect("DESIGN.md lost its paths table")..];
+    let table = &table[..table[3..].find("\n## ").map_or(table.len(), |i| i + 3)];
+    let paths: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .collect();
+    assert!(paths.len() >= 5, "{paths:?}");
+    let keep = fs::read_to_string(u.root.join("data/lib/upgrade/keep.d/iocguard")).unwrap();
+    let uci_defaults = fs::read_to_string(u.root.join("data/etc/uci-defaults/90-iocguard")).unwrap();
+    for p in paths {
+        if p.starts_with("/tmp/") {
+            // RAM: created at runtime, never shipped (flash is precious).
+            assert!(!u.root.join("data").join(&p[1..]).exists(), "{p} shipped");
+        } else if let Some(dir) = p.strip_suffix('/') {
+            // Flash state dir: created on install, kept across sysupgrade.
+            assert!(keep.lines().any(|l| l == p), "{p} not in keep.d");
+            assert!(
+                uci_defaults.contains(&format!("mkdir -p {dir}")),
+                "{p} not created"
+            );
+        } else {
+            assert!(
+                u.root.join("data").join(&p[1..]).is_file(),
+                "{p} missing from data.tar.gz"
+            );
+        }
+    }
+}
+
+#[test]
+fn conffiles_and_keep_d_match_the_package_makefile() {
+    let u = unpacked();
+    let conffiles = fs::read_to_string(u.root.join("control/conffiles")).unwrap();
+    assert_eq!(conffiles, "/etc/config/iocguard\n");
+    let keep = fs::read_to_string(u.root.join("data/lib/upgrade/keep.d/iocguard")).unwrap();
+    assert_eq!(keep, "/etc/iocguard/\n");
+    let mut from_make = make_define("Package/iocguard/conffiles");
+    from_make.sort();
+    let mut from_ipk: Vec<String> = conffiles
+        .lines()
+        .chain(keep.lines())
+        .map(str::to_string)
+        .collect();
+    from_ipk.sort();
+    assert_eq!(from_make, from_ipk);
+}
+
+#[test]
+fn data_matches_the_install_section_of_the_package_makefile() {
+    let u = unpacked();
+    let mut installed = Vec::new();
+    for line in make_define("Package/iocguard/install") {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let mode = match f.first().copied() {
+            Some("$(INSTALL_BIN)") => 0o755,
+            Some("$(INSTALL_CONF)") => 0o600,
+            Some("$(INSTALL_DATA)") => 0o644,
+            Some("$(INSTALL_DIR)") => continue,
+            other => panic!("unexpected install line {line:?} ({other:?})"),
+        };
+        let (src, dest) = (f[1], f[2].strip_prefix("$(1)").expect("dest under $(1)"));
+        let got = u.root.join("data").join(&dest[1..]);
+        let meta = fs::metadata(&got).unwrap_or_else(|_| panic!("{dest} not in data.tar.gz"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o7777, mode, "{dest}");
+        let want = match src.strip_prefix("./") {
+            Some(rel) => fs::read(repo().join("openwrt").join(rel)).unwrap(),
+            None => fs::read(env!("CARGO_BIN_EXE_iocguard")).unwrap(),
+        };
+        assert!(fs::read(&got).unwrap() == want, "{dest} differs from {src}");
+        installed.push(dest.to_string());
+    }
+    assert!(installed.contains(&"/usr/sbin/iocguard".to_string()));
+    // Nothing in the package that the Makefile does not install (keep.d is
+    // generated from conffiles, as package-ipkg.mk does).
+    let o = run(Command::new("find").arg(u.root.join("data")).args(["-type", "f"]));
+    let prefix = u.root.join("data");
+    for f in text(&o.stdout).lines() {
+        let rel = &f[prefix.to_str().unwrap().len()..];
+        assert!(
+            installed.iter().any(|i| i == rel) || rel == "/lib/upgrade/keep.d/iocguard",
+            "{rel} is not in Package/iocguard/install"
+        );
+    }
+}
+
+#[test]
+fn control_scripts_call_openwrts_defaults_and_prerm_matches_the_makefile() {
+    let u = unpacked();
+    let postinst = fs::read_to_string(u.root.join("control/postinst")).unwrap();
+    assert!(postinst.contains(". \"${IPKG_INSTROOT}/lib/functions.sh\""));
+    assert!(postinst.contains("default_postinst \"$0\" \"$@\""));
+    let prerm = fs::read_to_string(u.root.join("control/prerm")).unwrap();
+    assert!(prerm.contains("default_prerm \"$0\" \"$@\""));
+    // The SDK build takes prerm-pkg from the Makefile, build-ipk.sh from
+    // files/iocguard.prerm: same commands ($$ is make's escaped $).
+    let code = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| l.replace("$$", "$"))
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .collect()
+    };
+    let ipk = fs::read_to_string(u.root.join("control/prerm-pkg")).unwrap();
+    assert_eq!(
+        code(ipk.lines().map(str::to_string).collect()),
+        code(make_define("Package/iocguard/prerm"))
+    );
+    assert!(ipk.contains("PKG_UPGRADE"), "removal hook must spare upgrades");
+}
+
+#[test]
+fn the_same_inputs_give_the_same_bytes() {
+    let tmp = TempDir::new("repro");
+    let a = fs::read(build_ipk(&tmp.0.join("a"))).unwrap();
+    let b = fs::read(build_ipk(&tmp.0.join("b"))).unwrap();
+    assert!(a == b, "two builds with SOURCE_DATE_EPOCH={EPOCH} differ");
+}
+
+/// The shell files as they ship: path in the package → local file.
+fn shipped_scripts() -> Vec<(String, PathBuf)> {
+    let u = unpacked();
+    let mut v: Vec<(String, PathBuf)> = [
+        "etc/init.d/iocguard",
+        "etc/uci-defaults/90-iocguard",
+        "usr/share/iocguard/dnsmasq.sh",
+        "usr/share/iocguard/firewall.include",
+    ]
+    .iter()
+    .map(|p| (format!("/{p}"), u.root.join("data").join(p)))
+    .collect();
+    for c in ["postinst", "prerm", "prerm-pkg"] {
+        v.push((format!("CONTROL/{c}"), u.root.join("control").join(c)));
+    }
+    v
+}
+
+/// Whether `tool` runs; under CI its absence is a failure.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("--help").output().is_ok();
+    if !ok {
+        assert!(!in_ci(), "{tool} is required under CI (.ci/run installs it)");
+        eprintln!("SKIP: {tool} not installed");
+    }
+    ok
+}
+
+#[test]
+fn router_scripts_parse_under_busybox_ash() {
+    if !have("busybox") {
+        return;
+    }
+    for (name, path) in shipped_scripts() {
+        let o = Command::new("busybox")
+            .args(["ash", "-n"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+    }
+}
+
+#[test]
+fn router_and_build_scripts_are_shellcheck_clean() {
+    if !have("shellcheck") {
+        return;
+    }
+    // Excluded, for the router scripts only:
+    //  SC3043 `local` is not POSIX, but busybox ash (the only shell on
+    //         OpenWrt) has it and every OpenWrt init script uses it.
+    //  SC2034 START/USE_PROCD look unused: /etc/rc.common reads them.
+    //  SC1091 /lib/functions.sh is sourced on the router, not here.
+    for (name, path) in shipped_scripts() {
+        let o = Command::new("shellcheck")
+            .args(["-s", "sh", "-e", "SC3043,SC2034,SC1091"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}:\n{}", text(&o.stdout));
+    }
+    // Build scripts: bash, no exclusions.
+    let mut build: Vec<PathBuf> = fs::read_dir(repo().join("cross"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sh") || p.ends_with("armv7-musl-gcc"))
+        .collect();
+    build.push(repo().join("openwrt/build-ipk.sh"));
+    build.sort();
+    let o = Command::new("shellcheck")
+        .arg("-x")
+        .args(&build)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stdout));
+}
+
+// --- The init script under a stub procd library ----------------------------
+
+/// OpenWrt's /lib/functions.sh, reduced to what the init script calls.
+/// UCI values come from STUB_UCI_<section>_<option>.
+const STUB_FUNCTIONS: &str = r#"
+config_load() { echo "config_load [$1]"; }
+config_get_bool() {
+	eval "_v=\${STUB_UCI_$2_$3:-$4}"
+	case "$_v" in 1|on|true|yes|enabled) _v=1 ;; *) _v=0 ;; esac
+	eval "$1=\$_v"
+}
+logger() { printf 'logger'; for a in "$@"; do printf ' [%s]' "$a"; done; echo; }
+"#;
+
+/// /lib/functions/procd.sh: every procd_* call prints its arguments;
+/// procd_close_service runs service_triggers like the real one.
+const STUB_PROCD: &str = r#"
+_stub() { printf '%s' "$1"; shift; for a in "$@"; do printf ' [%s]' "$a"; done; echo; }
+for f in procd_open_service procd_open_instance procd_close_instance procd_set_param \
+	procd_append_param procd_add_reload_trigger procd_add_raw_trigger \
+	procd_add_interface_trigger procd_add_reload_interface_trigger procd_add_config_trigger \
+	procd_open_trigger procd_close_trigger procd_kill procd_send_signal; do
+	eval "$f() { _stub $f \"\$@\"; }"
+done
+procd_close_service() {
+	_stub procd_close_service "$@"
+	procd_open_trigger
+	service_triggers
+	procd_close_trigger
+}
+"#;
+
+/// /etc/rc.common, modelled on OpenWrt's: defaults, source the script, the
+/// procd versions of start/stop/reload, dispatch.
+const STUB_RC_COMMON: &str = r#"
+. "$IPKG_INSTROOT/lib/functions.sh"
+initscript=$1
+action=${2:-help}
+shift 2
+start() { return 0; }
+stop() { return 0; }
+boot() { start "$@"; }
+start_service() { return 0; }
+stop_service() { return 0; }
+service_triggers() { return 0; }
+enabled() {
+	name="$(basename "$initscript")"
+	[ -x "$IPKG_INSTROOT/etc/rc.d/S${START}${name}" ]
+}
+. "$initscript"
+[ -n "$USE_PROCD" ] && {
+	. "$IPKG_INSTROOT/lib/functions/procd.sh"
+	rc_procd() {
+		procd_open_service "$(basename "$initscript")" "$initscript"
+		"$@"
+		procd_close_service set
+	}
+	start() { rc_procd start_service "$@"; }
+	stop() {
+		stop_service "$@"
+		procd_kill "$(basename "$initscript")" "$1"
+	}
+	reload() {
+		if type reload_service >/dev/null 2>&1; then reload_service "$@"; else start; fi
+	}
+}
+"$action" "$@"
+"#;
+
+/// Runs `/etc/init.d/iocguard ACTION` in a temp root under busybox ash and
+/// returns the trace with the root prefix removed. `enabled`: whether the
+/// rc.d start link exists; `uci_enabled`: iocguard.main.enabled.
+///
+/// The binary at /usr/sbin/iocguard is replaced by a recorder that prints
+/// its arguments: the real `apply`/`flush` rewrite the kernel's nftables
+/// ruleset, which a packaging test (root under CI) must not do to the host;
+/// those commands are tested in network namespaces by tests/lab.
+fn init(action: &str, enabled: bool, uci_enabled: bool) -> Vec<String> {
+    let tmp = TempDir::new(&format!("init-{action}-{enabled}-{uci_enabled}"));
+    let root = &tmp.0;
+    let w = |p: &str, body: &str, mode: u32| {
+        let path = root.join(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, body).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    };
+    w("lib/functions.sh", STUB_FUNCTIONS, 0o644);
+    w("lib/functions/procd.sh", STUB_PROCD, 0o644);
+    w("etc/rc.common", STUB_RC_COMMON, 0o755);
+    w(
+        "usr/sbin/iocguard",
+        "#!/bin/sh\nprintf 'iocguard'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; echo\n",
+        0o755,
+    );
+    let script = fs::read_to_string(unpacked().root.join("data/etc/init.d/iocguard")).unwrap();
+    assert!(script.contains("\nPROG=/usr/sbin/iocguard\n"));
+    let r = root.to_str().unwrap();
+    let script = script.replace(
+        "\nPROG=/usr/sbin/iocguard\n",
+        &format!("\nPROG={r}/usr/sbin/iocguard\n"),
+    );
+    w("etc/init.d/iocguard", &script, 0o755);
+    if enabled {
+        fs::create_dir_all(root.join("etc/rc.d")).unwrap();
+        std::os::unix::fs::symlink("../init.d/iocguard", root.join("etc/rc.d/S18iocguard")).unwrap();
+    }
+    let o = run(Command::new("busybox")
+        .arg("ash")
+        .arg(root.join("etc/rc.common"))
+        .arg(root.join("etc/init.d/iocguard"))
+        .arg(action)
+        .env("IPKG_INSTROOT", root)
+        .env("STUB_UCI_main_enabled", if uci_enabled { "1" } else { "0" }));
+    text(&o.stdout)
+        .replace(r, "")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn pos(trace: &[String], line: &str) -> usize {
+    trace
+        .iter()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("{line:?} not in trace:\n{}", trace.join("\n")))
+}
+
+const INSTANCE: &[&str] = &[
+    "procd_open_instance [main]",
+    "procd_set_param [command] [/usr/sbin/iocguard] [run]",
+    "procd_set_param [respawn] [3600] [5] [0]",
+    "procd_set_param [stdout] [1]",
+    "procd_set_param [stderr] [1]",
+    "procd_set_param [file] [/etc/config/iocguard]",
+    "procd_set_param [reload_signal] [HUP]",
+    "procd_close_instance",
+];
+
+const TRIGGERS: &[&str] = &[
+    "procd_add_reload_trigger [iocguard] [network]",
+    "procd_add_raw_trigger [interface.*.up] [2000] [/usr/sbin/iocguard] [apply] [--if-missing]",
+];
+
+fn assert_starts_daemon(t: &[String]) {
+    let open = pos(t, "procd_open_service [iocguard] [/etc/init.d/iocguard]");
+    let mut at = open;
+    for l in INSTANCE
+        .iter()
+        .chain([&"procd_close_service [set]"])
+        .chain(TRIGGERS)
+    {
+        let p = pos(t, l);
+        assert!(p > at, "{l:?} out of order in:\n{}", t.join("\n"));
+        at = p;
+    }
+}
+
+#[test]
+fn init_start_registers_the_respawning_daemon_and_its_triggers() {
+    if !have("busybox") {
+        return;
+    }
+    let t = init("start", true, true);
+    assert_starts_daemon(&t);
+    assert!(
+        !t.iter().any(|l| l.starts_with("iocguard")),
+        "start ran the binary:\n{}",
+        t.join("\n")
+    );
+}
+
+#[test]
+fn init_boot_installs_the_last_good_set_before_starting_the_daemon() {
+    if !have("busybox") {
+        return;
+    }
+    let t = init("boot", true, true);
+    let apply = pos(&t, "iocguard [apply]");
+    assert!(apply < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
+    assert_starts_daemon(&t);
+    let script = fs::read_to_string(repo().join("openwrt/files/iocguard.init")).unwrap();
+    let start: u32 = script
+        .lines()
+        .find_map(|l| l.strip_prefix("START="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Before firewall (19) and network (20), after boot (10).
+    assert!((11..19).contains(&start), "START={start}");
+}
+
+#[test]
+fn init_stop_keeps_blocking_while_the_service_is_enabled() {
+    if !have("busybox") {
+        return;
+    }
+    let t = init("stop", true, true);
+    assert!(!t.iter().any(|l| l.contains("[flush]")), "{}", t.join("\n"));
+    pos(&t, "procd_kill [iocguard] []");
+}
+
+#[test]
+fn init_stop_of_a_disabled_service_ends_the_daemon_then_flushes() {
+    if !have("busybox") {
+        return;
+    }
+    for (enabled, uci_enabled) in [(false, true), (true, false)] {
+        let t = init("stop", enabled, uci_enabled);
+        assert!(pos(&t, "procd_kill [iocguard] [main]") < pos(&t, "iocguard [flush]"));
+    }
+}
+
+#[test]
+fn init_reload_applies_then_lets_procd_signal_the_daemon() {
+    if !have("busybox") {
+        return;
+    }
+    let t = init("reload", true, true);
+    assert!(pos(&t, "iocguard [apply]") < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
+    assert_starts_daemon(&t);
+}
+
+#[test]
+fn init_with_uci_enabled_0_starts_nothing_and_flushes() {
+    if !have("busybox") {
+        return;
+    }
+    let t = init("start", true, false);
+    pos(&t, "iocguard [flush]");
+    assert!(
+        !t.iter().any(|l| l.starts_with("procd_open_instance")),
+        "{}",
+        t.join("\n")
+    );
+    let t = init("reload", true, false);
+    assert!(pos(&t, "procd_kill [iocguard] [main]") < pos(&t, "iocguard [flush]"));
+}
