@@ -12,5 +12,6 @@
 pub mod check;
 pub mod cli;
 pub mod feed;
+pub mod feedtool;
 pub mod indicator;
 pub mod sign;
