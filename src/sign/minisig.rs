@@ -507,6 +507,37 @@ Eg1uKXEBK4uQTu0mzRSq0HMx1KuaRwSBlu5nU708GoZHtHss/GAIcS7OA8Ok6+MR/563gYI5XJ2kB8F/
         ));
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes (the .minisig comes from the network) never
+        /// panic any parser.
+        #[test]
+        fn parsers_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Signature::parse(&bytes);
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = PublicKey::parse(&text);
+            let _ = SecretKey::parse(&text);
+        }
+
+        /// One changed byte anywhere in a real signature file is either
+        /// refused or harmless: only the (unsigned) untrusted comment and
+        /// the final line break may change and still verify.
+        #[test]
+        fn one_byte_changes_never_verify_silently(pos in 0..HASHED.len(), byte in proptest::prelude::any::<u8>()) {
+            let mut b = HASHED.as_bytes().to_vec();
+            b[pos] = byte;
+            let first_line_end = HASHED.find('\n').unwrap();
+            let accepted = Signature::parse(&b).and_then(|s| s.verify(&pk(), b"hello\n")).is_ok();
+            if accepted {
+                proptest::prop_assert!(
+                    b == HASHED.as_bytes()
+                        || (pos >= UNTRUSTED_PREFIX.len() && pos < first_line_end)
+                        || pos == HASHED.len() - 1,
+                    "byte {pos} set to {byte:#x} still verifies"
+                );
+            }
+        }
+    }
+
     #[test]
     fn timestamps() {
         assert_eq!(trusted_timestamp("timestamp:12\tfile:a"), Some(12));
