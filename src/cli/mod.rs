@@ -392,7 +392,8 @@ usage: iocguard feed sign --sec FILE [--comment TEXT] FILE…
 
 Signs each FILE with the minisign secret key and writes FILE.minisig
 (prehashed `ED` signature, as `minisign -S` does). The trusted comment is
-signed too; routers read its timestamp to refuse replayed old feeds.
+signed too, and verification returns it: its timestamp lets a sync refuse a
+replayed older feed.
 
 options:
   --sec FILE       unencrypted minisign secret key (`feed keygen`, `minisign -G -W`)
