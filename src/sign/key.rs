@@ -17,7 +17,7 @@
 
 use super::base64;
 use super::blake2b::blake2b_256;
-use super::{KeyId, KeyKind, SignError};
+use super::{FileKind, KeyId, SignError};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
@@ -53,7 +53,7 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Finds the base64 line of a key file or accepts a bare base64 string.
 /// Returns the text and its 1-based line number.
-fn key_line(text: &str, what: KeyKind) -> Result<(&str, usize), SignError> {
+fn key_line(text: &str, what: FileKind) -> Result<(&str, usize), SignError> {
     let mut it = lines(text);
     let first = it.next().unwrap_or("");
     if first.starts_with("untrusted comment:") {
@@ -82,9 +82,9 @@ impl PublicKey {
     /// Parses the contents of a `.pub` file (comment line, base64 line) or a
     /// bare base64 key as in UCI `option pubkey 'RWQ…'`.
     pub fn parse(text: &str) -> Result<Self, SignError> {
-        let (b64, line) = key_line(text, KeyKind::Public)?;
+        let (b64, line) = key_line(text, FileKind::Public)?;
         let bytes =
-            base64::decode(b64).map_err(|e| SignError::malformed(KeyKind::Public, line, &e.to_string()))?;
+            base64::decode(b64).map_err(|e| SignError::malformed(FileKind::Public, line, &e.to_string()))?;
         Self::from_bytes(&bytes).map_err(|e| e.at_line(line))
     }
 
@@ -92,7 +92,7 @@ impl PublicKey {
     pub fn from_bytes(b: &[u8]) -> Result<Self, SignError> {
         if b.len() != PUBLIC_LEN {
             return Err(SignError::malformed(
-                KeyKind::Public,
+                FileKind::Public,
                 0,
                 &format!("{} bytes, expected {PUBLIC_LEN}", b.len()),
             ));
@@ -172,16 +172,16 @@ impl SecretKey {
     /// Builds a key from a key id and a 32-byte ed25519 seed.
     pub fn from_seed(id: KeyId, seed: [u8; 32]) -> Result<Self, SignError> {
         let pair = Ed25519KeyPair::from_seed_unchecked(&seed)
-            .map_err(|_| SignError::malformed(KeyKind::Secret, 0, "unusable ed25519 seed"))?;
+            .map_err(|_| SignError::malformed(FileKind::Secret, 0, "unusable ed25519 seed"))?;
         Ok(Self { id, pair, seed })
     }
 
     /// Parses the contents of a minisign secret key file (comment line,
     /// base64 line; a bare base64 line is accepted too).
     pub fn parse(text: &str) -> Result<Self, SignError> {
-        let (b64, line) = key_line(text, KeyKind::Secret)?;
+        let (b64, line) = key_line(text, FileKind::Secret)?;
         let bytes =
-            base64::decode(b64).map_err(|e| SignError::malformed(KeyKind::Secret, line, &e.to_string()))?;
+            base64::decode(b64).map_err(|e| SignError::malformed(FileKind::Secret, line, &e.to_string()))?;
         Self::from_bytes(&bytes).map_err(|e| e.at_line(line))
     }
 
@@ -189,7 +189,7 @@ impl SecretKey {
     pub fn from_bytes(b: &[u8]) -> Result<Self, SignError> {
         if b.len() != SECRET_LEN {
             return Err(SignError::malformed(
-                KeyKind::Secret,
+                FileKind::Secret,
                 0,
                 &format!("{} bytes, expected {SECRET_LEN}", b.len()),
             ));
@@ -231,7 +231,7 @@ impl SecretKey {
         seed.copy_from_slice(&sk[..32]);
         let pair = Ed25519KeyPair::from_seed_and_public_key(&sk[..32], &sk[32..]).map_err(|_| {
             SignError::malformed(
-                KeyKind::Secret,
+                FileKind::Secret,
                 0,
                 "the public half does not belong to the secret seed (corrupt key)",
             )

@@ -15,7 +15,7 @@
 use super::base64;
 use super::blake2b::Blake2b512;
 use super::key::{lines, UNTRUSTED_PREFIX};
-use super::{KeyId, KeyKind, PublicKey, SecretKey, SignError};
+use super::{FileKind, KeyId, PublicKey, SecretKey, SignError};
 use ring::signature::{UnparsedPublicKey, ED25519};
 use std::io::Read;
 
@@ -94,7 +94,7 @@ pub fn trusted_timestamp(trusted_comment: &str) -> Option<u64> {
 }
 
 fn bad(line: usize, reason: &str) -> SignError {
-    SignError::malformed(KeyKind::Signature, line, reason)
+    SignError::malformed(FileKind::Signature, line, reason)
 }
 
 fn decode_line(text: &str, line: usize, len: usize, what: &str) -> Result<Vec<u8>, SignError> {
@@ -290,7 +290,7 @@ fn check_comment(c: &str, what: &'static str, max: usize) -> Result<(), SignErro
     }
     if c.len() + 20 >= max {
         return Err(SignError::malformed(
-            KeyKind::Signature,
+            FileKind::Signature,
             0,
             &format!("{what} comment longer than {} bytes", max - 20),
         ));

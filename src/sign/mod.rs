@@ -45,7 +45,7 @@ impl fmt::Debug for KeyId {
 
 /// Which minisign file an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyKind {
+pub enum FileKind {
     /// A `.pub` file or base64 public key.
     Public,
     /// A secret key file.
@@ -54,12 +54,12 @@ pub enum KeyKind {
     Signature,
 }
 
-impl fmt::Display for KeyKind {
+impl fmt::Display for FileKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            KeyKind::Public => "public key",
-            KeyKind::Secret => "secret key",
-            KeyKind::Signature => "signature",
+            FileKind::Public => "public key",
+            FileKind::Secret => "secret key",
+            FileKind::Signature => "signature",
         })
     }
 }
@@ -86,7 +86,7 @@ pub enum SignError {
     #[error("malformed {what}{line}: {reason}")]
     Malformed {
         /// Which kind of file.
-        what: KeyKind,
+        what: FileKind,
         /// Where.
         line: LineNo,
         /// What is wrong.
@@ -137,7 +137,7 @@ pub enum SignError {
 }
 
 impl SignError {
-    pub(crate) fn malformed(what: KeyKind, line: usize, reason: &str) -> Self {
+    pub(crate) fn malformed(what: FileKind, line: usize, reason: &str) -> Self {
         SignError::Malformed {
             what,
             line: LineNo(line),
