@@ -2,7 +2,7 @@
 //! every error into one sentence on stderr and an exit code.
 
 use iocguard::check::{self, Input};
-use iocguard::cli::{self, Command, Common, EXIT_USAGE};
+use iocguard::cli::{self, Command, Common, FeedCommand, EXIT_USAGE};
 use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
 use iocguard::indicator::{Gate, GateConfig, Indicator};
@@ -106,6 +106,95 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
                 }
             }
             Ok(if answer.verdict == "blocked" { 0 } else { 1 })
+        }
+        Command::Feed(f) => run_feed(common, f),
+    }
+}
+
+/// `iocguard feed …`; the logic lives in `iocguard::feedtool`.
+fn run_feed(common: &Common, cmd: FeedCommand) -> Result<i32, String> {
+    use iocguard::feedtool;
+    match cmd {
+        FeedCommand::Build {
+            inputs,
+            out: out_file,
+            name,
+            allow,
+            allow_reserved,
+        } => {
+            let gate = gate(&allow, &allow_reserved)?;
+            let name = name.unwrap_or_else(|| {
+                out_file
+                    .as_deref()
+                    .filter(|o| *o != "-")
+                    .and_then(|o| std::path::Path::new(o).file_stem()?.to_str().map(String::from))
+                    .unwrap_or_else(|| "feed".into())
+            });
+            let built = feedtool::build(read_inputs(&inputs), &name, &gate, feedtool::now_unix())?;
+            match &out_file {
+                Some(path) if path != "-" => feedtool::write_atomic(path.as_ref(), built.text.as_bytes())
+                    .map_err(|e| format!("{path}: cannot be written: {e}"))?,
+                _ => out(&built.text),
+            }
+            // The report goes to stderr so stdout can be the feed itself.
+            eprint!("{}", built.report.render(20));
+            eprintln!(
+                "wrote {}: {} IPv4 prefixes, {} IPv6 prefixes, {} domains",
+                out_file.as_deref().unwrap_or("stdout"),
+                built.v4,
+                built.v6,
+                built.domains
+            );
+            Ok(built.report.exit_code())
+        }
+        FeedCommand::Sign { sec, comment, files } => {
+            let sk = feedtool::load_secret(&sec)?;
+            for f in &files {
+                let now = feedtool::now_unix();
+                let tc = comment
+                    .clone()
+                    .unwrap_or_else(|| feedtool::default_trusted_comment(f, now));
+                let sig_path = feedtool::sign_file(&sk, f, &tc)?;
+                out(&format!("{f}: signed with key {} → {sig_path}\n", sk.id()));
+            }
+            Ok(0)
+        }
+        FeedCommand::Verify {
+            pub_file,
+            pubkey,
+            files,
+        } => {
+            let pk = match (pub_file, pubkey) {
+                (Some(p), _) => feedtool::load_public(&p)?,
+                (None, Some(b)) => {
+                    iocguard::sign::PublicKey::parse(&b).map_err(|e| format!("--pubkey: {e}"))?
+                }
+                (None, None) => return Err("feed verify needs --pub FILE or --pubkey BASE64".into()),
+            };
+            let results: Vec<_> = files.iter().map(|f| feedtool::verify_file(&pk, f)).collect();
+            if common.json {
+                out(&(serde_json::to_string_pretty(&results).map_err(|e| e.to_string())? + "\n"));
+            } else {
+                for r in &results {
+                    match (&r.error, &r.trusted_comment, &r.key_id) {
+                        (Some(e), _, _) => out(&format!("{}: BAD: {e}\n", r.file)),
+                        (None, Some(tc), Some(id)) => out(&format!(
+                            "{}: good signature by key {id}; trusted comment: {tc}\n",
+                            r.file
+                        )),
+                        _ => out(&format!("{}: good signature\n", r.file)),
+                    }
+                }
+            }
+            Ok(if results.iter().all(|r| r.ok) { 0 } else { 1 })
+        }
+        FeedCommand::Keygen {
+            pub_file,
+            sec_file,
+            force,
+        } => {
+            out(&feedtool::keygen(&pub_file, &sec_file, force)?);
+            Ok(0)
         }
     }
 }

@@ -52,10 +52,57 @@ pub enum Command {
         /// `--force`: accept a shrink beyond `max_shrink`.
         force: bool,
     },
+    /// `iocguard feed build|sign|verify|keygen …`: the central side.
+    Feed(FeedCommand),
     /// `--help` for a subcommand (or the top level when `None`).
     Help(Option<String>),
     /// `--version`.
     Version,
+}
+
+/// `iocguard feed …` subcommands (the central IT centre's tools).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedCommand {
+    /// `feed build [--out FILE] [--name NAME] INPUT…`.
+    Build {
+        /// Raw lists to merge (`-` is stdin).
+        inputs: Vec<String>,
+        /// `--out FILE` (stdout when absent).
+        out: Option<String>,
+        /// `--name NAME` for the header.
+        name: Option<String>,
+        /// `--allow VALUE` (repeatable).
+        allow: Vec<String>,
+        /// `--allow-reserved CIDR` (repeatable).
+        allow_reserved: Vec<String>,
+    },
+    /// `feed sign --sec FILE [--comment TEXT] FILE…`.
+    Sign {
+        /// Secret key file.
+        sec: String,
+        /// `--comment TEXT`: the trusted comment.
+        comment: Option<String>,
+        /// Files to sign.
+        files: Vec<String>,
+    },
+    /// `feed verify --pub FILE|--pubkey B64 FILE…`.
+    Verify {
+        /// `--pub FILE`.
+        pub_file: Option<String>,
+        /// `--pubkey B64`.
+        pubkey: Option<String>,
+        /// Files to verify (each against `FILE.minisig`).
+        files: Vec<String>,
+    },
+    /// `feed keygen [--pub FILE] [--sec FILE] [--force]`.
+    Keygen {
+        /// Public key file.
+        pub_file: String,
+        /// Secret key file.
+        sec_file: String,
+        /// Replace existing files.
+        force: bool,
+    },
 }
 
 /// Parses the full argument list (without the program name).
@@ -81,6 +128,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "check" => parse_check(&mut p, &mut common)?,
         "test" => parse_test(&mut p, &mut common)?,
         "sync" => parse_sync(&mut p, &mut common)?,
+        "feed" => parse_feed(&mut p, &mut common)?,
         "help" => Command::Help(p.next()?.and_then(|a| match a {
             Value(v) => v.string().ok(),
             _ => None,
@@ -163,12 +211,96 @@ fn parse_test(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt:
     })
 }
 
+fn parse_feed(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let sub = loop {
+        match p.next()? {
+            Some(Long("config")) => c.config = Some(p.value()?.string()?),
+            Some(Long("json")) => c.json = true,
+            Some(Short('v')) => c.verbose += 1,
+            Some(Long("help") | Short('h')) | None => return Ok(Command::Help(Some("feed".into()))),
+            Some(Value(v)) => break v.string()?,
+            Some(other) => return Err(other.unexpected()),
+        }
+    };
+    let help = |s: &str| Ok(Command::Help(Some(format!("feed {s}"))));
+    let (mut files, mut out, mut name, mut allow, mut allow_reserved) =
+        (Vec::new(), None, None, Vec::new(), Vec::new());
+    let (mut sec, mut pub_file, mut pubkey, mut comment, mut force) = (None, None, None, None, false);
+    while let Some(arg) = p.next()? {
+        match (sub.as_str(), arg) {
+            (_, Long("config")) => c.config = Some(p.value()?.string()?),
+            (_, Long("json")) => c.json = true,
+            (_, Short('v')) => c.verbose += 1,
+            (s, Long("help") | Short('h')) => return help(s),
+            ("build", Long("out")) => out = Some(p.value()?.string()?),
+            ("build", Long("name")) => name = Some(p.value()?.string()?),
+            ("build", Long("allow")) => allow.push(p.value()?.string()?),
+            ("build", Long("allow-reserved")) => allow_reserved.push(p.value()?.string()?),
+            ("sign" | "keygen", Long("sec")) => sec = Some(p.value()?.string()?),
+            ("sign", Long("comment")) => comment = Some(p.value()?.string()?),
+            ("verify" | "keygen", Long("pub")) => pub_file = Some(p.value()?.string()?),
+            ("verify", Long("pubkey")) => pubkey = Some(p.value()?.string()?),
+            ("keygen", Long("force")) => force = true,
+            ("build" | "sign" | "verify", Value(v)) => files.push(v.string()?),
+            (_, other) => return Err(other.unexpected()),
+        }
+    }
+    let cmd = match sub.as_str() {
+        "build" => {
+            if files.is_empty() {
+                return Err("feed build needs at least one INPUT (or - for stdin)".into());
+            }
+            FeedCommand::Build {
+                inputs: files,
+                out,
+                name,
+                allow,
+                allow_reserved,
+            }
+        }
+        "sign" => {
+            let sec = sec.ok_or("feed sign needs --sec FILE (the secret key)")?;
+            if files.is_empty() {
+                return Err("feed sign needs at least one FILE".into());
+            }
+            FeedCommand::Sign { sec, comment, files }
+        }
+        "verify" => {
+            if pub_file.is_some() == pubkey.is_some() {
+                return Err("feed verify needs exactly one of --pub FILE or --pubkey BASE64".into());
+            }
+            if files.is_empty() {
+                return Err("feed verify needs at least one FILE".into());
+            }
+            FeedCommand::Verify {
+                pub_file,
+                pubkey,
+                files,
+            }
+        }
+        "keygen" => FeedCommand::Keygen {
+            pub_file: pub_file.unwrap_or_else(|| "iocguard.pub".into()),
+            sec_file: sec.unwrap_or_else(|| "iocguard.key".into()),
+            force,
+        },
+        other => {
+            return Err(format!("unknown command \"feed {other}\"; known: build sign verify keygen").into())
+        }
+    };
+    Ok(Command::Feed(cmd))
+}
+
 /// Help text for a subcommand, or the overview.
 pub fn help(sub: Option<&str>) -> String {
     match sub {
         Some("check") => CHECK_HELP.into(),
         Some("test") => TEST_HELP.into(),
         Some("sync") => SYNC_HELP.into(),
+        Some("feed") => FEED_HELP.into(),
+        Some("feed build") => FEED_BUILD_HELP.into(),
+        Some("feed sign") => FEED_SIGN_HELP.into(),
+        Some("feed verify") => FEED_VERIFY_HELP.into(),
+        Some("feed keygen") => FEED_KEYGEN_HELP.into(),
         _ => OVERVIEW.into(),
     }
 }
@@ -182,6 +314,8 @@ commands:
   sync                 fetch, verify and parse every feed; keep last-good copies; install
   check FILE…          lint feed files: format, accepted and rejected lines, aggregate
   test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
+  feed build|sign|verify|keygen
+                       central side: build a canonical feed, sign it (minisign)
   help COMMAND         help for one command
 
 global options:
@@ -254,6 +388,102 @@ exit codes:
   2  bad usage, bad VALUE, or an unusable feed file
 ";
 
+const FEED_HELP: &str = "\
+usage: iocguard feed COMMAND [OPTIONS] [ARGS]
+
+The central IT centre's tools: merge raw lists into one canonical feed and
+sign it. Keys and signatures are minisign's formats: `minisign -V` verifies
+what `feed sign` writes, and `feed verify` (and every router) accepts what
+`minisign -S` writes.
+
+commands:
+  build INPUT…         merge raw lists into one canonical, aggregated feed file
+  sign --sec KEY FILE… write FILE.minisig for each FILE
+  verify --pub PUB FILE…  check FILE against FILE.minisig
+  keygen               create an unencrypted key pair
+
+`iocguard feed COMMAND --help` for each command's options and exit codes.
+";
+
+const FEED_BUILD_HELP: &str = "\
+usage: iocguard feed build [OPTIONS] INPUT…   (INPUT may be - for stdin)
+
+Parses each raw list (any format `check` knows, detected per file) through
+the same safety gate as the routers, and writes ONE plain feed: a `#` header
+(feed name, UTC generation time, every source with its accepted and
+rejected counts, totals), then IPv4 prefixes, IPv6 prefixes and domains,
+one per line, aggregated (duplicates removed, adjacent prefixes merged,
+subdomains of listed domains dropped) and sorted. Rejected lines are listed
+on stderr as `check` lists them. Nothing is written when an input is
+unusable or nothing is left to block.
+
+options:
+  --out FILE             write here (atomically: temporary file + rename) [stdout]
+  --name NAME            feed name for the header [--out's file stem, or feed]
+  --allow VALUE          never publish this IP, CIDR or domain (repeatable)
+  --allow-reserved CIDR  let sources list this normally protected range
+
+exit codes:
+  0  feed written; every line of every input was accepted
+  1  feed written; some lines were rejected (see stderr)
+  2  nothing written: an input is unusable, nothing is left, or bad usage
+";
+
+const FEED_SIGN_HELP: &str = "\
+usage: iocguard feed sign --sec FILE [--comment TEXT] FILE…
+
+Signs each FILE with the minisign secret key and writes FILE.minisig
+(prehashed `ED` signature, as `minisign -S` does). The trusted comment is
+signed too, and verification returns it: its timestamp lets a sync refuse a
+replayed older feed.
+
+options:
+  --sec FILE       unencrypted minisign secret key (`feed keygen`, `minisign -G -W`)
+  --comment TEXT   trusted comment [timestamp:<unix time>\\tfile:<name>\\thashed,
+                   as minisign writes it]
+
+exit codes:
+  0  every FILE signed
+  2  unusable or password-protected key, unreadable FILE, unwritable
+     signature, or bad usage (files before the failing one stay signed)
+";
+
+const FEED_VERIFY_HELP: &str = "\
+usage: iocguard feed verify (--pub FILE | --pubkey BASE64) FILE…
+
+Checks each FILE against FILE.minisig: the key id, the signature over the
+file (prehashed or legacy) and the signature over the trusted comment, which
+is printed.
+
+options:
+  --pub FILE       public key file (`minisign.pub`, `iocguard.pub`)
+  --pubkey BASE64  the public key itself (`RWQ…`, as in UCI `option pubkey`)
+  --json           print one result object per file
+
+exit codes:
+  0  every signature is good
+  1  some FILE is unsigned, altered, or signed by another key
+  2  unusable public key or bad usage
+";
+
+const FEED_KEYGEN_HELP: &str = "\
+usage: iocguard feed keygen [--pub FILE] [--sec FILE] [--force]
+
+Creates a minisign key pair. The secret key is NOT password-protected (it
+signs unattended, e.g. from cron), so it is written with mode 0600: keep it
+on the build machine, never on the web server. Prints the public key for the
+routers' `option pubkey`.
+
+options:
+  --pub FILE   public key file [iocguard.pub]
+  --sec FILE   secret key file [iocguard.key]
+  --force      replace existing files
+
+exit codes:
+  0  key pair written
+  2  a file exists (without --force), cannot be written, or bad usage
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +535,48 @@ mod tests {
             parse(args("sync --force")).unwrap().1,
             Command::Sync { force: true }
         );
+    }
+
+    #[test]
+    fn feed_subcommands() {
+        let (_, cmd) = parse(args(
+            "feed build a.txt b.csv --out f.txt --name camp --allow 8.8.8.8",
+        ))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::Feed(FeedCommand::Build {
+                inputs: vec!["a.txt".into(), "b.csv".into()],
+                out: Some("f.txt".into()),
+                name: Some("camp".into()),
+                allow: vec!["8.8.8.8".into()],
+                allow_reserved: vec![],
+            })
+        );
+        let (_, cmd) = parse(args("feed sign --sec k --comment hi f1 f2")).unwrap();
+        assert!(matches!(cmd, Command::Feed(FeedCommand::Sign { ref files, .. }) if files.len() == 2));
+        let (_, cmd) = parse(args("feed keygen")).unwrap();
+        assert_eq!(
+            cmd,
+            Command::Feed(FeedCommand::Keygen {
+                pub_file: "iocguard.pub".into(),
+                sec_file: "iocguard.key".into(),
+                force: false
+            })
+        );
+        assert!(parse(args("feed verify f")).is_err());
+        assert!(parse(args("feed verify --pub p --pubkey RWQ f")).is_err());
+        assert!(parse(args("feed verify --pub p f")).is_ok());
+        assert!(parse(args("feed sign f")).is_err());
+        assert!(parse(args("feed keygen --out x")).is_err());
+        assert!(parse(args("feed build")).is_err());
+        assert!(parse(args("feed frob")).is_err());
+        for sub in ["build", "sign", "verify", "keygen"] {
+            let (_, cmd) = parse(args(&format!("feed {sub} --help"))).unwrap();
+            assert_eq!(cmd, Command::Help(Some(format!("feed {sub}"))));
+            assert!(help(Some(&format!("feed {sub}"))).contains("exit codes"));
+        }
+        assert_eq!(parse(args("feed")).unwrap().1, Command::Help(Some("feed".into())));
     }
 
     #[test]
