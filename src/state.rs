@@ -129,6 +129,10 @@ pub struct CacheMeta {
     pub entries: u64,
     /// Body size in bytes (uncompressed).
     pub bytes: u64,
+    /// Timestamp of the minisign signature of the copy, for the replay
+    /// check.
+    #[serde(default)]
+    pub signed_at: Option<u64>,
 }
 
 /// The per-feed last-good cache under `state_dir/feeds/`.

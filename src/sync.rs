@@ -8,6 +8,7 @@
 //! and recorded for `status`. Only accepted copies reach the set.
 
 use crate::config::{Config, FeedConfig};
+use crate::feed::verify::verify;
 use crate::feed::{parse_feed, FeedError};
 use crate::indicator::{Gate, IndicatorSet, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
@@ -30,6 +31,8 @@ pub struct Download {
     pub etag: Option<String>,
     /// HTTP Last-Modified, if the server sent one.
     pub last_modified: Option<String>,
+    /// The `.minisig` next to it, fetched when the feed has a public key.
+    pub signature: Option<Vec<u8>>,
 }
 
 /// What a source returned.
@@ -281,6 +284,12 @@ fn accept(
         },
         Fetch::New(dl) => dl,
     };
+    let signed_at = verify(
+        feed,
+        &dl.body,
+        dl.signature.as_deref(),
+        prev.and_then(|p| p.signed_at),
+    )?;
     let mut trial = SetBuilder::new();
     let id = trial.add_feed(&feed.name);
     let report = parse_feed(&dl.body, feed.format, feed.kind, &mut trial, id, gate)
@@ -293,6 +302,7 @@ fn accept(
         accepted_at: now,
         entries,
         bytes: dl.body.len() as u64,
+        signed_at,
     };
     let unchanged = cache
         .body(&feed.name, dl.body.len() + 1)

@@ -223,3 +223,109 @@ fn kill_9_at_random_points_leaves_no_corrupt_state() {
     assert!(json["v4_entries"].as_u64().unwrap() >= 59_000);
     assert_eq!(json["domains"], 20_000);
 }
+
+fn iocguard(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_iocguard"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn minisign_available() -> bool {
+    let ok = Command::new("minisign").arg("-v").output().is_ok();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("minisign is not installed (apt-get install minisign); CI must run the signature tests");
+    }
+    ok
+}
+
+#[test]
+fn signed_feeds_are_verified_and_replays_refused() {
+    let env = Env::new("signed");
+    let d = &env.dir;
+    assert!(iocguard(&["feed", "keygen"], d).status.success());
+    let pubkey = fs::read_to_string(d.join("iocguard.pub")).unwrap();
+    let key_line = pubkey.lines().nth(1).unwrap().to_string();
+    let a = env.feed("a.txt", &ips(20));
+    let sign = |comment: &str| {
+        let out = iocguard(
+            &[
+                "feed",
+                "sign",
+                "--sec",
+                "iocguard.key",
+                "--comment",
+                comment,
+                "a.txt",
+            ],
+            d,
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let cfg = env.config(&[("a", &a)], "");
+    let text = fs::read_to_string(&cfg).unwrap() + &format!("\toption pubkey '{key_line}'\n");
+    fs::write(&cfg, text).unwrap();
+
+    // Unsigned: refused, nothing cached.
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no signature"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 0);
+
+    // Signed: accepted.
+    sign("timestamp:2000000000\tfile:a.txt");
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err} {json}");
+    assert_eq!(json["v4_entries"], 20);
+
+    // Tampered body: refused, previous copy kept.
+    fs::write(&a, ips(25)).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("signature check failed"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 20);
+
+    // Correctly signed but older than the copy in use: a replay.
+    sign("timestamp:1900000000\tfile:a.txt");
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("replay"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 20);
+
+    // Signed by the real minisign tool with the same key: accepted.
+    if minisign_available() {
+        let out = Command::new("minisign")
+            .args([
+                "-S",
+                "-s",
+                "iocguard.key",
+                "-m",
+                "a.txt",
+                "-t",
+                "timestamp:2100000000",
+            ])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (code, json, _) = env.sync(&cfg, &[]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["v4_entries"], 25);
+    }
+}

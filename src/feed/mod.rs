@@ -12,6 +12,7 @@ pub mod sink;
 pub mod source;
 pub mod text;
 pub mod token;
+pub mod verify;
 
 #[cfg(test)]
 pub mod testutil;

@@ -25,9 +25,20 @@ pub fn fetch_feed(feed: &FeedConfig, _prev: Option<&CacheMeta>, _main: &Main) ->
             feed.max_bytes
         ));
     }
+    let signature = match crate::feed::verify::feed_key(feed)? {
+        None => None,
+        Some(_) => read_capped(&format!("{path}.minisig"), crate::sign::MAX_SIG_FILE_BYTES as u64).ok(),
+    };
     Ok(Fetch::New(Download {
         body,
         etag: None,
         last_modified: None,
+        signature,
     }))
+}
+
+fn read_capped(path: &str, cap: u64) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    std::fs::File::open(path)?.take(cap).read_to_end(&mut body)?;
+    Ok(body)
 }
