@@ -708,3 +708,42 @@ fn https_ca_bundle_problems() {
         format!("{url}: no CA bundle found (install ca-bundle or set option ca_bundle)")
     );
 }
+
+#[test]
+fn garbage_from_the_server_never_panics() {
+    // Responses built from a deterministic PRNG: valid prefixes, then noise.
+    let s = Server::start(None, |_, n, w| {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ (n as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let prefixes: [&[u8]; 5] = [
+            b"",
+            b"HTTP/1.1 200 OK\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 40\r\n\r\n\x1f\x8b\x08\x00",
+            b"HTTP/1.1 301 Moved\r\nLocation: ",
+        ];
+        w.write_all(prefixes[n % prefixes.len()])?;
+        let len = next() % 300;
+        let alphabet = b"0123456789abcdef\r\n:; \x1f\x8b\xff\x00HTTP/1.";
+        let noise: Vec<u8> = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        w.write_all(&noise)
+    });
+    let o = FetchOptions {
+        read_timeout: Duration::from_millis(500),
+        retries: 0,
+        max_redirects: 1,
+        ..opts()
+    };
+    for i in 0..200 {
+        // Any outcome but a panic or a hang is fine.
+        let _ = fetch(&s.url(&format!("/{i}")), &o, None);
+    }
+    assert!(s.hits() >= 200);
+}

@@ -179,6 +179,18 @@ pub(super) mod tests {
         v
     }
 
+    proptest::proptest! {
+        #[test]
+        fn gunzip_never_panics(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200), at in 0usize..300) {
+            let _ = gunzip(&body, 1000);
+            // Mutations of a valid member reach deeper than random bytes.
+            let mut good = gzip(&body, Some("f"));
+            let i = at % good.len();
+            good[i] = good[i].wrapping_add(body.first().copied().unwrap_or(1));
+            let _ = gunzip(&good, 1000);
+        }
+    }
+
     #[test]
     fn crc_known_value() {
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);

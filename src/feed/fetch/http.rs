@@ -67,6 +67,7 @@ impl Target {
             (host, &v6[close + 1..])
         } else {
             match authority.rfind(':') {
+                Some(i) if authority[..i].contains(':') => return Err("IPv6 addresses need brackets".into()),
                 Some(i) => (&authority[..i], &authority[i..]),
                 None => (authority, ""),
             }
@@ -639,6 +640,9 @@ impl Conn<'_> {
                 if n > max {
                     return Err(too_large);
                 }
+                // One allocation of the announced size (within the cap)
+                // instead of doubling past it.
+                out.reserve_exact(usize::try_from(n).unwrap_or(0));
                 if !self.read_exact(n, &mut out)? {
                     return Err(FetchError::Truncated {
                         url: self.url(),
@@ -826,7 +830,9 @@ pub(super) fn parse_head(status: &[u8], lines: &[Vec<u8>]) -> Result<Head, Strin
         .strip_prefix("HTTP/1.1 ")
         .or_else(|| status.strip_prefix("HTTP/1.0 "))
         .ok_or_else(|| format!("not an HTTP/1.x status line: {:?}", truncate(&status, 40)))?;
-    let (code, reason) = rest.split_at(rest.len().min(3));
+    // `get` rather than slicing: byte 3 may fall inside a multi-byte char.
+    let code = rest.get(..3).ok_or("bad status line")?;
+    let reason = &rest[3..];
     let code: u16 = match code.parse() {
         Ok(c) if code.bytes().all(|b| b.is_ascii_digit()) && (100..600).contains(&c) => c,
         _ => return Err(format!("bad status code {:?}", truncate(code, 10))),
@@ -951,8 +957,29 @@ mod tests {
         parse_head(b"HTTP/1.1 200 OK", &lines)
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(status in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+                               line in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+                               prefix in 0usize..4) {
+            let pre: &[u8] = [&b""[..], b"HTTP/1.1 ", b"HTTP/1.0 2", b"HTTP/1.1 200"][prefix];
+            let status = [pre, &status].concat();
+            if let Ok(h) = parse_head(&status, std::slice::from_ref(&line)) {
+                let _ = framing(&h);
+            }
+            let _ = parse_chunk_size(&line);
+            let _ = Target::parse(prefix % 2 == 0, &String::from_utf8_lossy(&line));
+            if let Ok(t) = Target::parse(true, "h/a/b") {
+                let _ = t.join(&String::from_utf8_lossy(&line));
+            }
+        }
+    }
+
     #[test]
     fn status_lines() {
+        // A multi-byte character across the status code must not panic.
+        assert!(parse_head("HTTP/1.1 a€ x".as_bytes(), &[]).is_err());
+        assert!(parse_head(b"HTTP/1.1 20", &[]).is_err());
         let h = parse_head(b"HTTP/1.1 404 Not Found", &[]).unwrap();
         assert_eq!((h.code, h.reason.as_str()), (404, "Not Found"));
         let h = parse_head(b"HTTP/1.0 503", &[]).unwrap();

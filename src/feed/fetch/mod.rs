@@ -466,6 +466,7 @@ mod tests {
             "http://h\r\nX: y/",
             "http://[::1/",
             "http://h:x/",
+            "http://::1/",
         ] {
             assert!(parse_source(bad).is_err(), "{bad}");
         }
