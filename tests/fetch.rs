@@ -642,6 +642,12 @@ fn https_with_the_right_ca() {
     // localhost resolves to 127.0.0.1 (and maybe ::1, where nothing listens).
     let localhost = format!("https://localhost:{}/feed.txt", s.port);
     assert_eq!(body(fetch(&localhost, &o, None)).0, FEED);
+    // A plain-HTTP URL that redirects to HTTPS (the upgrade is fine).
+    let to = s.url("/feed.txt");
+    let r = Server::start(None, move |_, _, w| {
+        respond(w, "301 Moved Permanently", &[("Location", &to)], b"")
+    });
+    assert_eq!(body(fetch(&r.url("/feed.txt"), &o, None)).0, FEED);
 }
 
 #[test]
@@ -685,6 +691,46 @@ fn https_with_an_untrusted_certificate() {
     });
     let e = fetch(&format!("https://127.0.0.1:{port}/x"), &tls_opts(&p.ca), None).unwrap_err();
     assert!(matches!(e, FetchError::Tls { .. }), "{e}");
+}
+
+#[test]
+fn https_handshake_stall_times_out() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        if let Ok((_c, _)) = l.accept() {
+            thread::sleep(Duration::from_secs(3));
+        }
+    });
+    let o = FetchOptions {
+        read_timeout: Duration::from_millis(300),
+        ..tls_opts(&pki().ca)
+    };
+    let url = format!("https://127.0.0.1:{port}/feed.txt");
+    let t = Instant::now();
+    let e = fetch(&url, &o, None).unwrap_err();
+    assert!(t.elapsed() < Duration::from_millis(2500), "{:?}", t.elapsed());
+    assert_eq!(e.to_string(), format!("{url}: timed out after 0.3 s"));
+}
+
+#[test]
+fn ipv6_loopback_when_available() {
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        eprintln!("no IPv6 loopback here; skipped");
+        return;
+    };
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        if let Ok((mut c, _)) = l.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = respond(&mut c, "200 OK", &[], FEED);
+        }
+    });
+    assert_eq!(
+        body(fetch(&format!("http://[::1]:{port}/feed.txt"), &opts(), None)).0,
+        FEED
+    );
 }
 
 #[test]
