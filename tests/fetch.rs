@@ -438,6 +438,8 @@ fn redirects_are_followed_within_limits() {
     let s = Server::start(None, |req, _, w| match req.path.as_str() {
         "/old" => respond(w, "301 Moved Permanently", &[("Location", "/new/feed.txt")], b""),
         "/new/feed.txt" => respond(w, "200 OK", &[], FEED),
+        "/evil" => respond(w, "302 Found", &[("Location", "/x\x1b[2J")], b""),
+        "/file" => respond(w, "302 Found", &[("Location", "file:///etc/shadow")], b""),
         _ => respond(w, "302 Found", &[("Location", "loop")], b""),
     });
     assert_eq!(body(fetch(&s.url("/old"), &opts(), None)).0, FEED);

@@ -135,13 +135,16 @@ impl Target {
             Target::parse(true, &location[8..])
         } else if lower.starts_with("http://") {
             if self.tls {
-                return Err(format!("refusing to follow https to plain http ({location})"));
+                return Err(format!(
+                    "refusing to follow https to plain http ({})",
+                    truncate(location, 200)
+                ));
             }
             Target::parse(false, &location[7..])
         } else if let Some(rest) = location.strip_prefix("//") {
             Target::parse(self.tls, rest)
         } else if location.contains("://") {
-            Err(format!("unsupported scheme in {location}"))
+            Err(format!("unsupported scheme in {}", truncate(location, 200)))
         } else {
             let path = if location.starts_with('/') {
                 location.to_string()
@@ -232,6 +235,13 @@ fn fetch_one(
                 url: url_s.clone(),
                 detail: format!("HTTP {} without a Location header", head.code),
             })?;
+            // It ends up in error messages and logs: printable and short.
+            if !header_safe(location) || location.len() > 2048 {
+                return Err(FetchError::Redirect {
+                    url: url_s,
+                    detail: format!("unusable Location header {:?}", truncate(location, 80)),
+                });
+            }
             return Ok(Step::Redirect(location.to_string()));
         }
         code => {
