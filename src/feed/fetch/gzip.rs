@@ -27,6 +27,12 @@ const FCOMMENT: u8 = 0x10;
 /// Decodes all members of `input`, refusing output beyond `limit` bytes.
 pub(super) fn gunzip(input: &[u8], limit: u64) -> Result<Vec<u8>, GzipError> {
     let mut out = Vec::new();
+    // The last member's trailer holds its size mod 2^32: a hint (within
+    // the limit) that saves the doubling slack of a growing Vec.
+    if let Some(t) = input.len().checked_sub(4).map(|i| &input[i..]) {
+        let hint = u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as u64;
+        out.reserve_exact(usize::try_from(hint.min(limit)).unwrap_or(0));
+    }
     let mut pos = 0;
     let mut state = InflateState::new_boxed(DataFormat::Raw);
     loop {

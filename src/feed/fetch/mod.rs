@@ -9,7 +9,9 @@
 //!   while it streams (a larger `Content-Length` is refused before reading),
 //!   a gzip body is capped again *after* inflating (a zip bomb is an error,
 //!   not an OOM kill), and response headers are capped at
-//!   [`MAX_HEAD_BYTES`].
+//!   [`MAX_HEAD_BYTES`]. Peak: the body, plus for gzip the compressed body
+//!   while it inflates (at most 2 × `max_bytes` in all), plus 32 KiB of
+//!   buffers.
 //! - **Bounded time.** Connect timeout, a per-read timeout, and a deadline
 //!   for each whole attempt, so a server that drips one byte a minute
 //!   cannot hold cron forever. Retries (connect errors, timeouts, truncated
@@ -105,6 +107,10 @@ impl Default for FetchOptions {
 /// as `If-None-Match` / `If-Modified-Since`. For files, `etag` is `None`
 /// and `last_modified` is `"mtime=SECS.NANOS size=BYTES"`: equal string,
 /// unchanged file.
+///
+/// Store them *with the body they came with*, and only once that body was
+/// verified and accepted: validators saved next to an older body would make
+/// the next sync answer "not modified" for a body it never installed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validators {
     /// HTTP `ETag`, verbatim (quotes and `W/` included).
@@ -359,6 +365,8 @@ pub fn signature_url(url: &str) -> String {
 
 /// Fetches the signature of `url` ([`signature_url`]): unconditionally,
 /// capped at [`MAX_SIGNATURE_BYTES`], with `opts`' timeouts and trust.
+/// Only needed after [`fetch`] returned a new body; a `NotModified` feed
+/// keeps the signature that was verified with the cached copy.
 pub fn fetch_signature(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, FetchError> {
     let sig_url = signature_url(url);
     let opts = FetchOptions {
