@@ -223,7 +223,12 @@ pub fn run(
             });
             continue;
         }
-        let prev = cache.meta(&feed.name);
+        // Validators are worth sending only while the copy they describe is
+        // intact; otherwise a 304 would leave the feed with nothing.
+        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
+        let prev = cache
+            .meta(&feed.name)
+            .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
         let result = fetch(feed, prev.as_ref())
             .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
         let status = match result {
