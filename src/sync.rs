@@ -289,6 +289,14 @@ fn accept(
         },
         Fetch::New(dl) => dl,
     };
+    // An error page says more about what went wrong than the signature
+    // mismatch it also causes, so look at the body's shape first.
+    let not_a_list = crate::feed::text::decode(&dl.body)
+        .ok()
+        .and_then(crate::feed::detect::not_a_list);
+    if let Some(what) = not_a_list {
+        return Err(format!("{} {}", feed.url, FeedError::NotAList(what)));
+    }
     let signed_at = verify(
         feed,
         &dl.body,

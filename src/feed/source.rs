@@ -18,6 +18,7 @@ pub fn options(feed: &FeedConfig, main: &Main) -> FetchOptions {
         connect_timeout: timeout.min(Duration::from_secs(15)),
         read_timeout: timeout,
         ca_bundle: main.ca_bundle.clone(),
+        retries: main.retries,
         ..FetchOptions::default()
     }
 }
