@@ -6,7 +6,7 @@ mod common;
 
 use common::http::{respond, Server};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -34,7 +34,7 @@ fn ips(n: usize) -> String {
         .collect()
 }
 
-fn run(cfg: &PathBuf) -> (i32, serde_json::Value) {
+fn run(cfg: &Path) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_iocguard"))
         .args(["--config", cfg.to_str().unwrap(), "sync", "--json"])
         .output()
