@@ -410,6 +410,20 @@ mod tests {
     }
 
     #[test]
+    fn uncommented_quoted_header_and_misp_uri() {
+        let r = parse_str(
+            Format::Csv,
+            "\"first_seen_utc\",\"dst_ip\",\"dst_port\"\n\"2024-01-01\",\"45.9.148.108\",\"443\"\n",
+        );
+        assert_eq!((r.counts.v4, r.counts.rejected), (1, 0));
+        let r = parse_str(
+            Format::Csv,
+            "type,value\nuri,/gate.php\nurl,http://a.example/gate.php\nip-src,45.9.148.108\n",
+        );
+        assert_eq!((r.counts.domains, r.counts.v4, r.counts.skipped), (1, 1, 1));
+    }
+
+    #[test]
     fn quoted_newlines_and_headerless() {
         let r = parse_str(
             Format::Csv,
