@@ -3,8 +3,8 @@
 //! `value,label` lists.
 //!
 //! Reading is RFC 4180 done by hand (the csv crate would cost flash for
-//! what is thirty lines here): quoted fields may hold commas and `""`
-//! escapes and may span lines (at most [`MAX_RECORD_LINES`]; an unclosed
+//! what is one small state machine here): quoted fields may hold commas,
+//! `""` escapes and newlines (at most [`MAX_RECORD_LINES`]; an unclosed
 //! quote costs its first line, then reading resumes on the next line).
 //! Spaces around separators are allowed (`"a", "b"`, as ThreatFox writes).
 //!
