@@ -2,7 +2,7 @@
 //! value would be blocked. Pure: the caller reads the files.
 
 use crate::feed::token::parse_indicator;
-use crate::feed::{parse_feed, FeedError, FeedReport, Format, KindFilter};
+use crate::feed::{parse_feed, FeedReport, Format, KindFilter};
 use crate::indicator::{Gate, Indicator, IndicatorSet, Match, SetBuilder};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -12,8 +12,8 @@ use std::net::IpAddr;
 pub struct Input {
     /// Shown to the admin: the path, or `-` for stdin.
     pub name: String,
-    /// The body.
-    pub body: Vec<u8>,
+    /// The body, or why it could not be read.
+    pub body: Result<Vec<u8>, String>,
 }
 
 /// The outcome for one file.
@@ -115,30 +115,30 @@ impl CheckReport {
     }
 }
 
-/// Parses every input and aggregates the usable ones.
+/// Parses every input and aggregates the usable ones. Inputs are taken one
+/// at a time and dropped after parsing, so only one body is in memory.
 pub fn check(
-    inputs: &[Input],
+    inputs: impl IntoIterator<Item = Input>,
     format: Option<Format>,
     kind: KindFilter,
     gate: &Gate,
 ) -> (CheckReport, IndicatorSet) {
     let mut builder = SetBuilder::new();
-    let mut files = Vec::with_capacity(inputs.len());
+    let mut files = Vec::new();
     for input in inputs {
         let id = builder.add_feed(&input.name);
-        let result: Result<FeedReport, FeedError> =
-            parse_feed(&input.body, format, kind, &mut builder, id, gate);
-        files.push(match result {
-            Ok(report) => FileResult {
-                file: input.name.clone(),
-                report: Some(report),
-                error: None,
-            },
-            Err(e) => FileResult {
-                file: input.name.clone(),
-                report: None,
-                error: Some(e.to_string()),
-            },
+        let result = match input.body {
+            Ok(body) => parse_feed(&body, format, kind, &mut builder, id, gate).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let (report, error) = match result {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e)),
+        };
+        files.push(FileResult {
+            file: input.name,
+            report,
+            error,
         });
     }
     let set = builder.build(gate);

@@ -11,5 +11,10 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod feed;
+pub mod feedtool;
 pub mod indicator;
+pub mod sign;
+pub mod state;
+pub mod sync;

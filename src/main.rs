@@ -2,10 +2,12 @@
 //! every error into one sentence on stderr and an exit code.
 
 use iocguard::check::{self, Input};
-use iocguard::cli::{self, Command, Common, EXIT_USAGE};
+use iocguard::cli::{self, Command, Common, FeedCommand, EXIT_USAGE};
+use iocguard::feed::fetch::{self, FetchOptions, Fetched, Validators};
 use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
 use iocguard::indicator::{Gate, GateConfig, Indicator};
+use iocguard::{config, state, sync};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -70,8 +72,8 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
                 }
             };
             let gate = gate(&allow, &allow_reserved)?;
-            let inputs = read_inputs(&files)?;
-            let (report, _) = check::check(&inputs, format, kind, &gate);
+            let inputs = read_inputs(&files);
+            let (report, _) = check::check(inputs, format, kind, &gate);
             if common.json {
                 out(&(serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n"));
             } else {
@@ -79,6 +81,8 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(report.exit_code())
         }
+        Command::Sync { force } => sync(common, force),
+        cmd @ Command::Fetch { .. } => fetch_cmd(common, cmd),
         Command::Test {
             value,
             feeds,
@@ -86,8 +90,8 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             allow_reserved,
         } => {
             let gate = gate(&allow, &allow_reserved)?;
-            let inputs = read_inputs(&feeds)?;
-            let (report, set) = check::check(&inputs, None, KindFilter::Auto, &gate);
+            let inputs = read_inputs(&feeds);
+            let (report, set) = check::check(inputs, None, KindFilter::Auto, &gate);
             if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
                 return Err(format!("{}: {}", bad.file, bad.error.as_deref().unwrap_or("")));
             }
@@ -105,7 +109,152 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(if answer.verdict == "blocked" { 0 } else { 1 })
         }
+        Command::Feed(f) => run_feed(common, f),
     }
+}
+
+/// `iocguard feed …`; the logic lives in `iocguard::feedtool`.
+fn run_feed(common: &Common, cmd: FeedCommand) -> Result<i32, String> {
+    use iocguard::feedtool;
+    match cmd {
+        FeedCommand::Build {
+            inputs,
+            out: out_file,
+            name,
+            allow,
+            allow_reserved,
+        } => {
+            let gate = gate(&allow, &allow_reserved)?;
+            let name = name.unwrap_or_else(|| {
+                out_file
+                    .as_deref()
+                    .filter(|o| *o != "-")
+                    .and_then(|o| std::path::Path::new(o).file_stem()?.to_str().map(String::from))
+                    .unwrap_or_else(|| "feed".into())
+            });
+            let built = feedtool::build(read_inputs(&inputs), &name, &gate, feedtool::now_unix())?;
+            match &out_file {
+                Some(path) if path != "-" => feedtool::write_atomic(path.as_ref(), built.text.as_bytes())
+                    .map_err(|e| format!("{path}: cannot be written: {e}"))?,
+                _ => out(&built.text),
+            }
+            // The report goes to stderr so stdout can be the feed itself.
+            eprint!("{}", built.report.render(20));
+            eprintln!(
+                "wrote {}: {} IPv4 prefixes, {} IPv6 prefixes, {} domains",
+                out_file.as_deref().unwrap_or("stdout"),
+                built.v4,
+                built.v6,
+                built.domains
+            );
+            Ok(built.report.exit_code())
+        }
+        FeedCommand::Sign { sec, comment, files } => {
+            let sk = feedtool::load_secret(&sec)?;
+            for f in &files {
+                let now = feedtool::now_unix();
+                let tc = comment
+                    .clone()
+                    .unwrap_or_else(|| feedtool::default_trusted_comment(f, now));
+                let sig_path = feedtool::sign_file(&sk, f, &tc)?;
+                out(&format!("{f}: signed with key {} → {sig_path}\n", sk.id()));
+            }
+            Ok(0)
+        }
+        FeedCommand::Verify {
+            pub_file,
+            pubkey,
+            files,
+        } => {
+            let pk = match (pub_file, pubkey) {
+                (Some(p), _) => feedtool::load_public(&p)?,
+                (None, Some(b)) => {
+                    iocguard::sign::PublicKey::parse(&b).map_err(|e| format!("--pubkey: {e}"))?
+                }
+                (None, None) => return Err("feed verify needs --pub FILE or --pubkey BASE64".into()),
+            };
+            let results: Vec<_> = files.iter().map(|f| feedtool::verify_file(&pk, f)).collect();
+            if common.json {
+                out(&(serde_json::to_string_pretty(&results).map_err(|e| e.to_string())? + "\n"));
+            } else {
+                for r in &results {
+                    match (&r.error, &r.trusted_comment, &r.key_id) {
+                        (Some(e), _, _) => out(&format!("{}: BAD: {e}\n", r.file)),
+                        (None, Some(tc), Some(id)) => out(&format!(
+                            "{}: good signature by key {id}; trusted comment: {tc}\n",
+                            r.file
+                        )),
+                        _ => out(&format!("{}: good signature\n", r.file)),
+                    }
+                }
+            }
+            Ok(if results.iter().all(|r| r.ok) { 0 } else { 1 })
+        }
+        FeedCommand::Keygen {
+            pub_file,
+            sec_file,
+            force,
+        } => {
+            out(&feedtool::keygen(&pub_file, &sec_file, force)?);
+            Ok(0)
+        }
+    }
+}
+
+/// `iocguard fetch`: one download with the sync defaults, for manual checks.
+fn fetch_cmd(common: &Common, cmd: Command) -> Result<i32, String> {
+    let Command::Fetch {
+        url,
+        out: out_file,
+        etag,
+        last_modified,
+        ca_bundle,
+        max_bytes,
+    } = cmd
+    else {
+        return Err("internal: not a fetch command".into());
+    };
+    let mut opts = FetchOptions {
+        ca_bundle: ca_bundle.map(Into::into),
+        ..FetchOptions::default()
+    };
+    if let Some(m) = max_bytes {
+        opts.max_bytes = m;
+    }
+    let prev = Validators { etag, last_modified };
+    let fetched = fetch::fetch(&url, &opts, Some(&prev)).map_err(|e| e.to_string())?;
+    let (status, bytes, validators) = match &fetched {
+        Fetched::NotModified => ("not_modified", None, None),
+        Fetched::Body { bytes, validators } => ("body", Some(bytes), Some(validators)),
+    };
+    if let (Some(b), Some(f)) = (bytes, &out_file) {
+        std::fs::write(f, b).map_err(|e| format!("{f}: cannot write: {e}"))?;
+    }
+    if common.json {
+        let v = serde_json::json!({
+            "url": url,
+            "status": status,
+            "bytes": bytes.map(|b| b.len()),
+            "etag": validators.and_then(|v| v.etag.as_deref()),
+            "last_modified": validators.and_then(|v| v.last_modified.as_deref()),
+        });
+        out(&(v.to_string() + "\n"));
+    } else if let Some(b) = bytes {
+        if out_file.is_none() {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(b).and_then(|_| o.flush());
+        }
+        let v = validators.cloned().unwrap_or_default();
+        log::info!(
+            "{url}: {} bytes, etag {:?}, last-modified {:?}",
+            b.len(),
+            v.etag,
+            v.last_modified
+        );
+    } else {
+        log::info!("{url}: not modified");
+    }
+    Ok(if bytes.is_some() { 0 } else { 1 })
 }
 
 fn parse_format(name: Option<&str>) -> Result<Option<Format>, String> {
@@ -136,21 +285,83 @@ fn gate(allow: &[String], allow_reserved: &[String]) -> Result<Gate, String> {
     Ok(Gate::new(&cfg))
 }
 
-fn read_inputs(files: &[String]) -> Result<Vec<Input>, String> {
-    files
-        .iter()
-        .map(|f| {
-            let body = if f == "-" {
-                let mut b = Vec::new();
-                std::io::stdin().read_to_end(&mut b).map(|_| b)
-            } else {
-                std::fs::read(f)
-            };
-            body.map(|body| Input {
-                name: f.clone(),
-                body,
-            })
-            .map_err(|e| format!("cannot read {f}: {e}"))
-        })
-        .collect()
+/// Reads inputs lazily, one file at a time, as `check` consumes them.
+fn read_inputs(files: &[String]) -> impl Iterator<Item = Input> + '_ {
+    files.iter().map(|f| {
+        let body = if f == "-" {
+            let mut b = Vec::new();
+            std::io::stdin().read_to_end(&mut b).map(|_| b)
+        } else {
+            std::fs::read(f)
+        };
+        Input {
+            name: f.clone(),
+            body: body.map_err(|e| format!("cannot be read: {e}")),
+        }
+    })
+}
+
+fn config_path(common: &Common) -> std::path::PathBuf {
+    common
+        .config
+        .clone()
+        .unwrap_or_else(|| config::DEFAULT_PATH.into())
+        .into()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn sync(common: &Common, force: bool) -> Result<i32, String> {
+    let cfg = match config::Config::load(&config_path(common)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("iocguard: {e}");
+            return Ok(sync::EXIT_CONFIG);
+        }
+    };
+    for w in &cfg.warnings {
+        log::warn!("{w}");
+    }
+    let _lock = state::SyncLock::acquire(
+        &cfg.main.run_dir.join("sync.lock"),
+        std::time::Duration::from_secs(60),
+    )
+    .map_err(|e| e.to_string())?;
+    let opts = sync::SyncOptions { force };
+    let (report, _set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
+        iocguard::feed::source::fetch_feed(feed, prev, &cfg.main)
+    })
+    .map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    // Runtime status lives in RAM; `status` reads it.
+    if let Err(e) = state::write_atomic(&cfg.main.run_dir.join("sync.json"), json.as_bytes()) {
+        log::warn!("{e}");
+    }
+    if common.json {
+        out(&(json + "\n"));
+    } else {
+        for f in &report.feeds {
+            match &f.error {
+                Some(e) => out(&format!(
+                    "{}: failed, keeping previous copy ({} entries): {e}\n",
+                    f.name, f.entries
+                )),
+                None => out(&format!(
+                    "{}: {}, {} entries\n",
+                    f.name,
+                    f.outcome.as_str(),
+                    f.entries
+                )),
+            }
+        }
+        out(&format!(
+            "set: {} IPv4, {} IPv6, {} domains\n",
+            report.v4_entries, report.v6_entries, report.domains
+        ));
+    }
+    Ok(report.exit_code())
 }

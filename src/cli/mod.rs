@@ -47,10 +47,77 @@ pub enum Command {
         /// `--allow-reserved CIDR`.
         allow_reserved: Vec<String>,
     },
+    /// `iocguard fetch URL`: one download as `sync` does it, for manual use.
+    Fetch {
+        /// Feed URL or path.
+        url: String,
+        /// `--out FILE` (default stdout).
+        out: Option<String>,
+        /// `--etag E`: conditional request.
+        etag: Option<String>,
+        /// `--last-modified DATE`: conditional request.
+        last_modified: Option<String>,
+        /// `--ca-bundle FILE`.
+        ca_bundle: Option<String>,
+        /// `--max-bytes N`.
+        max_bytes: Option<u64>,
+    },
+    /// `iocguard sync`.
+    Sync {
+        /// `--force`: accept a shrink beyond `max_shrink`.
+        force: bool,
+    },
+    /// `iocguard feed build|sign|verify|keygen …`: the central side.
+    Feed(FeedCommand),
     /// `--help` for a subcommand (or the top level when `None`).
     Help(Option<String>),
     /// `--version`.
     Version,
+}
+
+/// `iocguard feed …` subcommands (the central IT centre's tools).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedCommand {
+    /// `feed build [--out FILE] [--name NAME] INPUT…`.
+    Build {
+        /// Raw lists to merge (`-` is stdin).
+        inputs: Vec<String>,
+        /// `--out FILE` (stdout when absent).
+        out: Option<String>,
+        /// `--name NAME` for the header.
+        name: Option<String>,
+        /// `--allow VALUE` (repeatable).
+        allow: Vec<String>,
+        /// `--allow-reserved CIDR` (repeatable).
+        allow_reserved: Vec<String>,
+    },
+    /// `feed sign --sec FILE [--comment TEXT] FILE…`.
+    Sign {
+        /// Secret key file.
+        sec: String,
+        /// `--comment TEXT`: the trusted comment.
+        comment: Option<String>,
+        /// Files to sign.
+        files: Vec<String>,
+    },
+    /// `feed verify --pub FILE|--pubkey B64 FILE…`.
+    Verify {
+        /// `--pub FILE`.
+        pub_file: Option<String>,
+        /// `--pubkey B64`.
+        pubkey: Option<String>,
+        /// Files to verify (each against `FILE.minisig`).
+        files: Vec<String>,
+    },
+    /// `feed keygen [--pub FILE] [--sec FILE] [--force]`.
+    Keygen {
+        /// Public key file.
+        pub_file: String,
+        /// Secret key file.
+        sec_file: String,
+        /// Replace existing files.
+        force: bool,
+    },
 }
 
 /// Parses the full argument list (without the program name).
@@ -75,6 +142,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
     let cmd = match sub.as_str() {
         "check" => parse_check(&mut p, &mut common)?,
         "test" => parse_test(&mut p, &mut common)?,
+        "fetch" => parse_fetch(&mut p, &mut common)?,
+        "sync" => parse_sync(&mut p, &mut common)?,
+        "feed" => parse_feed(&mut p, &mut common)?,
         "help" => Command::Help(p.next()?.and_then(|a| match a {
             Value(v) => v.string().ok(),
             _ => None,
@@ -115,6 +185,21 @@ fn parse_check(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
     })
 }
 
+fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let mut force = false;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Long("json") => c.json = true,
+            Short('v') => c.verbose += 1,
+            Long("force") => force = true,
+            Long("help") | Short('h') => return Ok(Command::Help(Some("sync".into()))),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Command::Sync { force })
+}
+
 fn parse_test(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
     let (mut value, mut feeds, mut allow, mut allow_reserved) = (None, Vec::new(), Vec::new(), Vec::new());
     while let Some(arg) = p.next()? {
@@ -142,23 +227,141 @@ fn parse_test(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt:
     })
 }
 
+fn parse_feed(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let sub = loop {
+        match p.next()? {
+            Some(Long("config")) => c.config = Some(p.value()?.string()?),
+            Some(Long("json")) => c.json = true,
+            Some(Short('v')) => c.verbose += 1,
+            Some(Long("help") | Short('h')) | None => return Ok(Command::Help(Some("feed".into()))),
+            Some(Value(v)) => break v.string()?,
+            Some(other) => return Err(other.unexpected()),
+        }
+    };
+    let help = |s: &str| Ok(Command::Help(Some(format!("feed {s}"))));
+    let (mut files, mut out, mut name, mut allow, mut allow_reserved) =
+        (Vec::new(), None, None, Vec::new(), Vec::new());
+    let (mut sec, mut pub_file, mut pubkey, mut comment, mut force) = (None, None, None, None, false);
+    while let Some(arg) = p.next()? {
+        match (sub.as_str(), arg) {
+            (_, Long("config")) => c.config = Some(p.value()?.string()?),
+            (_, Long("json")) => c.json = true,
+            (_, Short('v')) => c.verbose += 1,
+            (s, Long("help") | Short('h')) => return help(s),
+            ("build", Long("out")) => out = Some(p.value()?.string()?),
+            ("build", Long("name")) => name = Some(p.value()?.string()?),
+            ("build", Long("allow")) => allow.push(p.value()?.string()?),
+            ("build", Long("allow-reserved")) => allow_reserved.push(p.value()?.string()?),
+            ("sign" | "keygen", Long("sec")) => sec = Some(p.value()?.string()?),
+            ("sign", Long("comment")) => comment = Some(p.value()?.string()?),
+            ("verify" | "keygen", Long("pub")) => pub_file = Some(p.value()?.string()?),
+            ("verify", Long("pubkey")) => pubkey = Some(p.value()?.string()?),
+            ("keygen", Long("force")) => force = true,
+            ("build" | "sign" | "verify", Value(v)) => files.push(v.string()?),
+            (_, other) => return Err(other.unexpected()),
+        }
+    }
+    let cmd = match sub.as_str() {
+        "build" => {
+            if files.is_empty() {
+                return Err("feed build needs at least one INPUT (or - for stdin)".into());
+            }
+            FeedCommand::Build {
+                inputs: files,
+                out,
+                name,
+                allow,
+                allow_reserved,
+            }
+        }
+        "sign" => {
+            let sec = sec.ok_or("feed sign needs --sec FILE (the secret key)")?;
+            if files.is_empty() {
+                return Err("feed sign needs at least one FILE".into());
+            }
+            FeedCommand::Sign { sec, comment, files }
+        }
+        "verify" => {
+            if pub_file.is_some() == pubkey.is_some() {
+                return Err("feed verify needs exactly one of --pub FILE or --pubkey BASE64".into());
+            }
+            if files.is_empty() {
+                return Err("feed verify needs at least one FILE".into());
+            }
+            FeedCommand::Verify {
+                pub_file,
+                pubkey,
+                files,
+            }
+        }
+        "keygen" => FeedCommand::Keygen {
+            pub_file: pub_file.unwrap_or_else(|| "iocguard.pub".into()),
+            sec_file: sec.unwrap_or_else(|| "iocguard.key".into()),
+            force,
+        },
+        other => {
+            return Err(format!("unknown command \"feed {other}\"; known: build sign verify keygen").into())
+        }
+    };
+    Ok(Command::Feed(cmd))
+}
+
+fn parse_fetch(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let (mut url, mut out, mut etag, mut last_modified, mut ca_bundle, mut max_bytes) =
+        (None, None, None, None, None, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Long("json") => c.json = true,
+            Short('v') => c.verbose += 1,
+            Long("out") | Short('o') => out = Some(p.value()?.string()?),
+            Long("etag") => etag = Some(p.value()?.string()?),
+            Long("last-modified") => last_modified = Some(p.value()?.string()?),
+            Long("ca-bundle") => ca_bundle = Some(p.value()?.string()?),
+            Long("max-bytes") => max_bytes = Some(p.value()?.parse()?),
+            Long("help") | Short('h') => return Ok(Command::Help(Some("fetch".into()))),
+            Value(v) if url.is_none() => url = Some(v.string()?),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(Command::Fetch {
+        url: url.ok_or("fetch needs a URL or path")?,
+        out,
+        etag,
+        last_modified,
+        ca_bundle,
+        max_bytes,
+    })
+}
+
 /// Help text for a subcommand, or the overview.
 pub fn help(sub: Option<&str>) -> String {
     match sub {
         Some("check") => CHECK_HELP.into(),
         Some("test") => TEST_HELP.into(),
+        Some("fetch") => FETCH_HELP.into(),
+        Some("sync") => SYNC_HELP.into(),
+        Some("feed") => FEED_HELP.into(),
+        Some("feed build") => FEED_BUILD_HELP.into(),
+        Some("feed sign") => FEED_SIGN_HELP.into(),
+        Some("feed verify") => FEED_VERIFY_HELP.into(),
+        Some("feed keygen") => FEED_KEYGEN_HELP.into(),
         _ => OVERVIEW.into(),
     }
 }
 
 const OVERVIEW: &str = "\
 iocguard — block botnet C2 indicators on a gateway and find the infected hosts
+  fetch URL            download one feed as sync would (limits, TLS trust, gzip)
 
 usage: iocguard [--config PATH] [--json] [-v] COMMAND [ARGS]
 
 commands:
+  sync                 fetch, verify and parse every feed; keep last-good copies; install
   check FILE…          lint feed files: format, accepted and rejected lines, aggregate
   test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
+  feed build|sign|verify|keygen
+                       central side: build a canonical feed, sign it (minisign)
   help COMMAND         help for one command
 
 global options:
@@ -193,6 +396,25 @@ exit codes:
   2  a file is unusable (not a list, binary, wrong format) or bad usage
 ";
 
+const SYNC_HELP: &str = "\
+usage: iocguard [--config PATH] sync [--force] [--json]
+
+Fetches every enabled feed of the configuration (conditional GET, size cap,
+minisign signature when a public key is set), parses it, applies the sanity
+guards, and keeps each feed's last good copy on flash. A feed that fails
+keeps its previous copy. Then installs the aggregated set. Run from cron.
+
+options:
+  --force   accept a feed that shrank by more than max_shrink percent
+  --json    print the run summary as JSON
+
+exit codes:
+  0  every feed fine
+  1  some feeds failed; their previous copies were kept
+  2  configuration error (nothing changed)
+  3  installing the set failed; the previous set stays installed
+";
+
 const TEST_HELP: &str = "\
 usage: iocguard test [OPTIONS] VALUE --feed FILE…
 
@@ -210,6 +432,125 @@ exit codes:
   0  blocked
   1  not blocked (not listed, or allowlisted)
   2  bad usage, bad VALUE, or an unusable feed file
+";
+
+const FEED_HELP: &str = "\
+usage: iocguard feed COMMAND [OPTIONS] [ARGS]
+
+The central IT centre's tools: merge raw lists into one canonical feed and
+sign it. Keys and signatures are minisign's formats: `minisign -V` verifies
+what `feed sign` writes, and `feed verify` (and every router) accepts what
+`minisign -S` writes.
+
+commands:
+  build INPUT…         merge raw lists into one canonical, aggregated feed file
+  sign --sec KEY FILE… write FILE.minisig for each FILE
+  verify --pub PUB FILE…  check FILE against FILE.minisig
+  keygen               create an unencrypted key pair
+
+`iocguard feed COMMAND --help` for each command's options and exit codes.
+";
+
+const FEED_BUILD_HELP: &str = "\
+usage: iocguard feed build [OPTIONS] INPUT…   (INPUT may be - for stdin)
+
+Parses each raw list (any format `check` knows, detected per file) through
+the same safety gate as the routers, and writes ONE plain feed: a `#` header
+(feed name, UTC generation time, every source with its accepted and
+rejected counts, totals), then IPv4 prefixes, IPv6 prefixes and domains,
+one per line, aggregated (duplicates removed, adjacent prefixes merged,
+subdomains of listed domains dropped) and sorted. Rejected lines are listed
+on stderr as `check` lists them. Nothing is written when an input is
+unusable or nothing is left to block.
+
+options:
+  --out FILE             write here (atomically: temporary file + rename) [stdout]
+  --name NAME            feed name for the header [--out's file stem, or feed]
+  --allow VALUE          never publish this IP, CIDR or domain (repeatable)
+  --allow-reserved CIDR  let sources list this normally protected range
+
+exit codes:
+  0  feed written; every line of every input was accepted
+  1  feed written; some lines were rejected (see stderr)
+  2  nothing written: an input is unusable, nothing is left, or bad usage
+";
+
+const FEED_SIGN_HELP: &str = "\
+usage: iocguard feed sign --sec FILE [--comment TEXT] FILE…
+
+Signs each FILE with the minisign secret key and writes FILE.minisig
+(prehashed `ED` signature, as `minisign -S` does). The trusted comment is
+signed too, and verification returns it: its timestamp lets a sync refuse a
+replayed older feed.
+
+options:
+  --sec FILE       unencrypted minisign secret key (`feed keygen`, `minisign -G -W`)
+  --comment TEXT   trusted comment [timestamp:<unix time>\\tfile:<name>\\thashed,
+                   as minisign writes it]
+
+exit codes:
+  0  every FILE signed
+  2  unusable or password-protected key, unreadable FILE, unwritable
+     signature, or bad usage (files before the failing one stay signed)
+";
+
+const FEED_VERIFY_HELP: &str = "\
+usage: iocguard feed verify (--pub FILE | --pubkey BASE64) FILE…
+
+Checks each FILE against FILE.minisig: the key id, the signature over the
+file (prehashed or legacy) and the signature over the trusted comment, which
+is printed.
+
+options:
+  --pub FILE       public key file (`minisign.pub`, `iocguard.pub`)
+  --pubkey BASE64  the public key itself (`RWQ…`, as in UCI `option pubkey`)
+  --json           print one result object per file
+
+exit codes:
+  0  every signature is good
+  1  some FILE is unsigned, altered, or signed by another key
+  2  unusable public key or bad usage
+";
+
+const FEED_KEYGEN_HELP: &str = "\
+usage: iocguard feed keygen [--pub FILE] [--sec FILE] [--force]
+
+Creates a minisign key pair. The secret key is NOT password-protected (it
+signs unattended, e.g. from cron), so it is written with mode 0600: keep it
+on the build machine, never on the web server. Prints the public key for the
+routers' `option pubkey`.
+
+options:
+  --pub FILE   public key file [iocguard.pub]
+  --sec FILE   secret key file [iocguard.key]
+  --force      replace existing files
+
+exit codes:
+  0  key pair written
+  2  a file exists (without --force), cannot be written, or bad usage
+";
+
+const FETCH_HELP: &str = "\
+usage: iocguard fetch [OPTIONS] URL   (https://, http://, file://PATH or a path)
+
+Downloads one feed exactly as `iocguard sync` does (size limit, timeouts,
+3 retries, gzip, the system CA bundle) and writes the body to stdout or
+--out FILE. Use it to see whether the router can reach a feed server.
+With --etag / --last-modified it sends a conditional request. --json prints
+the outcome and the new validators instead of the body.
+
+options:
+  -o, --out FILE          write the body to FILE
+  --etag ETAG             send If-None-Match: ETAG
+  --last-modified DATE    send If-Modified-Since: DATE
+  --ca-bundle FILE        trusted CAs [/etc/ssl/certs/ca-certificates.crt]
+  --max-bytes N           body size limit [33554432]
+  --json                  print {status, bytes, etag, last_modified}
+
+exit codes:
+  0  a body was fetched
+  1  not modified (the validators still match)
+  2  bad usage, or the fetch failed (the reason is on stderr)
 ";
 
 #[cfg(test)]
@@ -258,6 +599,75 @@ mod tests {
         assert_eq!(parse(args("")).unwrap().1, Command::Help(None));
         assert!(help(Some("check")).contains("exit codes"));
         assert!(help(Some("test")).contains("exit codes"));
+        assert!(help(Some("sync")).contains("exit codes"));
+        assert_eq!(
+            parse(args("sync --force")).unwrap().1,
+            Command::Sync { force: true }
+        );
+    }
+
+    #[test]
+    fn feed_subcommands() {
+        let (_, cmd) = parse(args(
+            "feed build a.txt b.csv --out f.txt --name camp --allow 8.8.8.8",
+        ))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::Feed(FeedCommand::Build {
+                inputs: vec!["a.txt".into(), "b.csv".into()],
+                out: Some("f.txt".into()),
+                name: Some("camp".into()),
+                allow: vec!["8.8.8.8".into()],
+                allow_reserved: vec![],
+            })
+        );
+        let (_, cmd) = parse(args("feed sign --sec k --comment hi f1 f2")).unwrap();
+        assert!(matches!(cmd, Command::Feed(FeedCommand::Sign { ref files, .. }) if files.len() == 2));
+        let (_, cmd) = parse(args("feed keygen")).unwrap();
+        assert_eq!(
+            cmd,
+            Command::Feed(FeedCommand::Keygen {
+                pub_file: "iocguard.pub".into(),
+                sec_file: "iocguard.key".into(),
+                force: false
+            })
+        );
+        assert!(parse(args("feed verify f")).is_err());
+        assert!(parse(args("feed verify --pub p --pubkey RWQ f")).is_err());
+        assert!(parse(args("feed verify --pub p f")).is_ok());
+        assert!(parse(args("feed sign f")).is_err());
+        assert!(parse(args("feed keygen --out x")).is_err());
+        assert!(parse(args("feed build")).is_err());
+        assert!(parse(args("feed frob")).is_err());
+        for sub in ["build", "sign", "verify", "keygen"] {
+            let (_, cmd) = parse(args(&format!("feed {sub} --help"))).unwrap();
+            assert_eq!(cmd, Command::Help(Some(format!("feed {sub}"))));
+            assert!(help(Some(&format!("feed {sub}"))).contains("exit codes"));
+        }
+        assert_eq!(parse(args("feed")).unwrap().1, Command::Help(Some("feed".into())));
+    }
+
+    #[test]
+    fn fetch_takes_a_url_and_options() {
+        let (_, cmd) = parse(args(
+            "fetch https://f.example/x.txt -o /tmp/x --etag \"v1\" --max-bytes 10",
+        ))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::Fetch {
+                url: "https://f.example/x.txt".into(),
+                out: Some("/tmp/x".into()),
+                etag: Some("\"v1\"".into()),
+                last_modified: None,
+                ca_bundle: None,
+                max_bytes: Some(10),
+            }
+        );
+        assert!(parse(args("fetch")).is_err());
+        assert!(parse(args("fetch a b")).is_err());
+        assert!(help(Some("fetch")).contains("exit codes"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn not_a_list(text: &str) -> Option<&'static str> {
     {
         return Some("an HTML page");
     }
-    if head.starts_with("<?php") {
+    if head.starts_with("<?php") || head.starts_with("#!") && head.contains("php") || head.contains("<?php") {
         return Some("PHP source");
     }
     if head.starts_with("<?xml") || head.starts_with("<rss") {
@@ -84,7 +84,13 @@ pub fn detect(text: &str) -> Format {
             vote(Format::Hosts);
         } else if is_dshield_line(line) {
             vote(Format::Dshield);
-        } else if line.contains(',') && !line.contains(' ') || line.starts_with('"') {
+        } else if is_csv_header(line) {
+            // An uncommented header (MISP, Feodo) weighs like a commented one.
+            vote(Format::Csv);
+            vote(Format::Csv);
+        } else if line.contains(',') || line.starts_with('"') {
+            // Data rows: one-value-per-line lists have no commas, but CSV
+            // labels have spaces (`1.2.3.4,Possible Cobaltstrike C2 IP`).
             vote(Format::Csv);
         } else {
             vote(Format::Plain);
@@ -176,6 +182,10 @@ mod tests {
         assert_eq!(not_a_list("<!DOCTYPE html><html>"), Some("an HTML page"));
         assert_eq!(not_a_list("\n <html lang=en>"), Some("an HTML page"));
         assert_eq!(not_a_list("<?php echo 1;"), Some("PHP source"));
+        assert_eq!(
+            not_a_list("#!/usr/bin/env php\n<?php echo 1;"),
+            Some("PHP source")
+        );
         assert_eq!(not_a_list("1.2.3.4\n"), None);
     }
 
@@ -186,6 +196,26 @@ mod tests {
         assert_eq!(detect("! Title\n||a.com^\n"), Format::Adblock);
         assert_eq!(detect("#ip,ioc\n1.2.3.4,x\n"), Format::Csv);
         assert_eq!(detect("{\"type\": \"bundle\", \"objects\": []}"), Format::Stix);
+        assert_eq!(
+            detect("#ip,ioc\n1.2.3.4,Possible Cobaltstrike C2 IP\n"),
+            Format::Csv
+        );
+        assert_eq!(
+            detect("uuid,event_id,category,type,value\n1,10,Network activity,domain,\"a.com\"\n"),
+            Format::Csv
+        );
+        assert_eq!(
+            detect("$TTL 30\n@ SOA a. b. 1 2 3 4 5\n NS localhost.\na.com CNAME .\n"),
+            Format::Rpz
+        );
+        assert_eq!(detect("add bl 1.2.3.0/24\n"), Format::Ipset);
+        assert_eq!(
+            detect("/ip firewall address-list add list=x address=1.2.3.4\n"),
+            Format::Mikrotik
+        );
+        assert_eq!(detect("address=/a.com/0.0.0.0\n"), Format::Dnsmasq);
+        assert_eq!(detect("local-zone: \"a.com\" always_nxdomain\n"), Format::Unbound);
+        assert_eq!(detect("1.2.3.0\t1.2.3.255\t24\t7\t-\t-\t-\n"), Format::Dshield);
         assert_eq!(
             detect("{\"cidr\":\"1.2.3.0/24\",\"sblid\":\"SBL1\"}\n"),
             Format::SpamhausJson

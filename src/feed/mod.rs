@@ -7,10 +7,13 @@
 //! format. Nothing here panics on any input; every parser has a fuzz target.
 
 pub mod detect;
+pub mod fetch;
 pub mod format;
 pub mod sink;
+pub mod source;
 pub mod text;
 pub mod token;
+pub mod verify;
 
 #[cfg(test)]
 pub mod testutil;

@@ -37,9 +37,24 @@ pub enum TokenError {
 
 /// Parses one value (already cut out of its line) into an indicator.
 pub fn parse_indicator(raw: &str) -> Result<Indicator, TokenError> {
-    let raw = raw.trim().trim_matches(|c| c == '"' || c == '\'');
+    let raw = raw.trim_ascii().trim_matches(|c| c == '"' || c == '\'');
     if raw.is_empty() {
         return Err(TokenError::Empty);
+    }
+    // Fast path for the bulk of every list: a bare name or address with
+    // nothing to refang, strip or split.
+    if raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+        && !raw.starts_with('.')
+        && !raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp"))
+    {
+        if let Some(ind) = parse_ip_or_prefix(raw)? {
+            return Ok(ind);
+        }
+        return Domain::parse(raw)
+            .map(Indicator::Domain)
+            .map_err(TokenError::BadDomain);
     }
     let refanged = refang(raw);
     let host = reduce_to_host(&refanged)?;
@@ -69,10 +84,18 @@ pub fn refang(s: &str) -> Cow<'_, str> {
         .replace("(dot)", ".")
         .replace("[:]", ":")
         .replace("[://]", "://");
-    if out.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp")) {
+    // Only a defanged scheme is refanged: `hxxpool.com` is a name.
+    if is_defanged_scheme(&out) {
         out.replace_range(..4, "http");
     }
     Cow::Owned(out)
+}
+
+/// `hxxp://` or `hxxps://`, any case.
+fn is_defanged_scheme(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"hxxp"))
+        && (b.get(4..7) == Some(b"://") || b.get(4..8).is_some_and(|p| p.eq_ignore_ascii_case(b"s://")))
 }
 
 /// Strips scheme, credentials, path, query and port, leaving the host (or
@@ -118,6 +141,10 @@ fn looks_like_prefix(s: &str) -> bool {
 /// syntax at all (so it may be a domain), `Err` when it is IP syntax with
 /// a broken length or host bits.
 fn parse_ip_or_prefix(s: &str) -> Result<Option<Indicator>, TokenError> {
+    // Fast exit for names: IPv4 starts with a digit, IPv6 contains a colon.
+    if !s.starts_with(|c: char| c.is_ascii_digit()) && !s.contains(':') {
+        return Ok(None);
+    }
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
@@ -206,6 +233,15 @@ mod tests {
         assert_eq!(p("HXXPS://evil(.)com"), "evil.com");
         assert_eq!(p("1[.]2[.]3[.]4"), "1.2.3.4");
         assert_eq!(p("evil[dot]com"), "evil.com");
+    }
+
+    /// Fuzz find: `\x01://Hxxp` gave `hxxp`, which parsed back as `http`.
+    #[test]
+    fn refang_leaves_hxxp_names_alone() {
+        assert_eq!(p("hxxpool.example"), "hxxpool.example");
+        assert_eq!(p("\u{1}://Hxxp"), "hxxp");
+        assert_eq!(p("hxxp"), "hxxp");
+        assert_eq!(p("hXXps[:]//evil.com"), "evil.com");
     }
 
     #[test]

@@ -45,6 +45,9 @@ impl Domain {
         if raw.is_empty() {
             return Err(DomainError::Empty);
         }
+        if let Some(d) = Self::parse_plain_ascii(raw) {
+            return Ok(d);
+        }
         let mut out = String::with_capacity(raw.len());
         for (i, label) in raw.split('.').enumerate() {
             if i > 0 {
@@ -60,6 +63,38 @@ impl Domain {
             return Err(DomainError::NumericTld);
         }
         Ok(Domain(out.into_boxed_str()))
+    }
+
+    /// One pass over an already-valid ASCII name, the common case; `None`
+    /// sends anything unusual (IDN, bad labels, numeric TLD) to the full
+    /// path, which produces the precise error.
+    fn parse_plain_ascii(raw: &str) -> Option<Self> {
+        let b = raw.as_bytes();
+        if b.len() > 253 {
+            return None;
+        }
+        let mut label_start = 0;
+        let mut tld_numeric = true;
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b'.' => {
+                    let len = i - label_start;
+                    if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
+                        return None;
+                    }
+                    label_start = i + 1;
+                    tld_numeric = true;
+                }
+                b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'-' => tld_numeric = false,
+                b'0'..=b'9' => {}
+                _ => return None,
+            }
+        }
+        let len = b.len() - label_start;
+        if len == 0 || len > 63 || b[b.len() - 1] == b'-' || b[label_start] == b'-' || tld_numeric {
+            return None;
+        }
+        Some(Domain(raw.to_ascii_lowercase().into_boxed_str()))
     }
 
     /// The name as text.

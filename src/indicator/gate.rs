@@ -12,8 +12,9 @@
 //! the lab, which plays malicious hosts on documentation addresses) and can
 //! allowlist IPs, CIDRs and domains; the allowlist always wins.
 
+use super::domain_table::DomainTable;
 use super::prefix::Bits;
-use super::set::{merge_ranges, subtract_ranges, DomainTable};
+use super::set::{merge_ranges, subtract_ranges};
 use super::suffix::is_public_suffix;
 use super::{Domain, Indicator, Prefix, V4Prefix, V6Prefix};
 
@@ -184,7 +185,7 @@ impl Gate {
             protected_v6,
             allow_v4,
             allow_v6,
-            allow_domains: DomainTable::from_names(&allow_d),
+            allow_domains: DomainTable::from_names(allow_d.iter().map(|d| d.as_str())),
             exempt_v4,
             exempt_v6,
             // `allow_reserved` prefixes are applied through `exempt_*` and
@@ -215,7 +216,7 @@ impl Gate {
             return Err(Refusal::PublicSuffix(d.to_string()));
         }
         if let Some((entry, _)) = self.allow_domains.covering(d.as_str()) {
-            return Err(Refusal::Allowlisted(entry));
+            return Err(Refusal::Allowlisted(entry.to_string()));
         }
         Ok(())
     }

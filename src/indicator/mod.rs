@@ -7,6 +7,7 @@
 //! be blocked at all; the [`set`] aggregates what passed.
 
 pub mod domain;
+pub mod domain_table;
 pub mod gate;
 pub mod prefix;
 pub mod set;

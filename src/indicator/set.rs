@@ -7,16 +7,12 @@
 //! blocked after the allowlist and the protected ranges were cut out — for
 //! the kernel, which receives them as the minimal CIDR cover.
 //!
-//! Domains are stored in one byte arena, labels reversed and separated by
-//! `\x01` (`www.example.com` → `com\x01example\x01www`). Because `\x01`
-//! sorts below every byte a label may hold, a name's subdomains sort
-//! directly after it, so dropping covered subdomains is one linear pass and
-//! a lookup is one binary search. The arena costs about 8 bytes per name
-//! beyond the name itself, which is what lets a router hold a million.
+//! Domains live in a [`DomainTable`] (compact arena + hash index).
 
+use super::domain_table::{ArenaMark, DomainArena, DomainTable};
 use super::gate::Gate;
 use super::prefix::{range_to_prefixes, Bits, Prefix};
-use super::{Domain, FeedId, Indicator, V4Prefix, V6Prefix};
+use super::{FeedId, Indicator, V4Prefix, V6Prefix};
 use std::net::IpAddr;
 
 /// Collects indicators from any number of feeds, then aggregates them.
@@ -33,8 +29,7 @@ pub struct SetBuilder {
 pub struct BuilderMark {
     v4: usize,
     v6: usize,
-    spans: usize,
-    text: usize,
+    domains: ArenaMark,
 }
 
 /// The aggregated, deduplicated, allowlist-aware indicator set.
@@ -98,8 +93,7 @@ impl SetBuilder {
         BuilderMark {
             v4: self.v4.len(),
             v6: self.v6.len(),
-            spans: self.domains.spans.len(),
-            text: self.domains.text.len(),
+            domains: self.domains.mark(),
         }
     }
 
@@ -107,8 +101,7 @@ impl SetBuilder {
     pub fn rollback(&mut self, mark: BuilderMark) {
         self.v4.truncate(mark.v4);
         self.v6.truncate(mark.v6);
-        self.domains.spans.truncate(mark.spans);
-        self.domains.text.truncate(mark.text);
+        self.domains.rollback(mark.domains);
     }
 
     /// Number of indicators pushed so far (before deduplication).
@@ -126,7 +119,9 @@ impl SetBuilder {
     pub fn build(self, gate: &Gate) -> IndicatorSet {
         let mut domains = self.domains.into_table();
         let allow_domains = gate.allow_domains().clone();
-        domains.retain(|name| allow_domains.covering(name).is_none());
+        if !allow_domains.is_empty() {
+            domains.retain(|name| allow_domains.covering(name).is_none());
+        }
         IndicatorSet {
             feeds: self.feeds,
             v4: IpTable::build(self.v4, &gate.exempt_v4()),
@@ -181,7 +176,7 @@ impl IndicatorSet {
 
     /// The blocked domains, in the arena's order.
     pub fn domains(&self) -> impl Iterator<Item = String> + '_ {
-        self.domains.iter().map(|(name, _)| name)
+        self.domains.iter().map(|(name, _)| name.to_string())
     }
 
     /// Is `ip` blocked, and by which entry of which feed?
@@ -210,16 +205,16 @@ impl IndicatorSet {
     }
 
     /// Is `name` (or a parent of it) blocked, and by which entry of which
-    /// feed? `name` must already be normalised (see [`Domain::parse`]).
+    /// feed? `name` must already be normalised (see [`super::Domain::parse`]).
     pub fn lookup_domain(&self, name: &str) -> Match {
         match self.domains.covering(name) {
             None => Match::NotListed,
             Some((entry, feed)) if self.domain_allowed(name) => Match::Exempt {
-                entry,
+                entry: entry.to_string(),
                 feed: self.feed_name(feed),
             },
             Some((entry, feed)) => Match::Blocked {
-                entry,
+                entry: entry.to_string(),
                 feed: self.feed_name(feed),
             },
         }
@@ -343,148 +338,230 @@ pub fn subtract_ranges<A: Bits>(ranges: &[(A, A)], cut: &[(A, A)]) -> Vec<(A, A)
     out
 }
 
-/// Domains as pushed: arena plus spans, before sorting.
-#[derive(Default)]
-struct DomainArena {
-    text: Vec<u8>,
-    spans: Vec<(u32, u16, FeedId)>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::gate::GateConfig;
+    use crate::indicator::Domain;
+    use proptest::prelude::*;
 
-impl DomainArena {
-    fn push(&mut self, name: &str, feed: FeedId) {
-        let start = self.text.len() as u32;
-        push_reversed(name, &mut self.text);
-        let len = (self.text.len() as u32 - start) as u16;
-        self.spans.push((start, len, feed));
+    /// A 4096-address playground in public space, so the gate's protected
+    /// ranges never interfere with the model.
+    const V4_BASE: u32 = 0x0b00_0000; // 11.0.0.0
+    const V6_BASE: u128 = 0x2a00_0000_0000_0000_0000_0000_0000_0000;
+    const SPACE: u32 = 4096;
+
+    fn gate_allowing(allow: Vec<Indicator>) -> Gate {
+        Gate::new(&GateConfig {
+            allow,
+            ..GateConfig::default()
+        })
     }
 
-    fn len(&self) -> usize {
-        self.spans.len()
+    /// Prefixes of length ≥ 20 (v4) inside the playground, as (offset, len).
+    fn arb_v4() -> impl Strategy<Value = (u32, u8)> {
+        (0..SPACE, 20u8..=32)
     }
 
-    fn into_table(self) -> DomainTable {
-        let DomainArena { text, mut spans } = self;
-        let key = |s: &(u32, u16, FeedId)| &text[s.0 as usize..s.0 as usize + s.1 as usize];
-        spans.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
-        // Keep a name only when no kept name equals it or is its parent.
-        let mut table = DomainTable::default();
-        let mut last: Option<&[u8]> = None;
-        for s in &spans {
-            let k = key(s);
-            if let Some(l) = last {
-                if k == l || (k.starts_with(l) && k[l.len()] == SEP) {
-                    continue;
-                }
-            }
-            table.index.push(table.text.len() as u32);
-            table.text.extend_from_slice(k);
-            table.feeds.push(s.2);
-            last = Some(k);
-        }
-        table.text.shrink_to_fit();
-        table.index.shrink_to_fit();
-        table.feeds.shrink_to_fit();
-        table
-    }
-}
-
-const SEP: u8 = 1;
-
-fn push_reversed(name: &str, out: &mut Vec<u8>) {
-    for (i, label) in name.rsplit('.').enumerate() {
-        if i > 0 {
-            out.push(SEP);
-        }
-        out.extend_from_slice(label.as_bytes());
-    }
-}
-
-/// Sorted, parent-free domains in reversed-label form.
-#[derive(Default, Clone)]
-pub struct DomainTable {
-    text: Vec<u8>,
-    index: Vec<u32>,
-    feeds: Vec<FeedId>,
-}
-
-impl DomainTable {
-    /// Builds a table from names (no feed attribution), e.g. an allowlist.
-    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a Domain>) -> Self {
-        let mut arena = DomainArena::default();
-        for d in names {
-            arena.push(d.as_str(), FeedId(0));
-        }
-        arena.into_table()
+    fn v4(off: u32, len: u8) -> V4Prefix {
+        Prefix::new_truncating(V4_BASE + off, len)
     }
 
-    /// Number of names.
-    pub fn len(&self) -> usize {
-        self.index.len()
+    fn v6(off: u32, len: u8) -> V6Prefix {
+        // Same shape as v4, shifted into the low 12 bits of a /116.
+        Prefix::new_truncating(V6_BASE + off as u128, len + 96)
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    fn key(&self, i: usize) -> &[u8] {
-        let start = self.index[i] as usize;
-        let end = self.index.get(i + 1).map_or(self.text.len(), |&e| e as usize);
-        &self.text[start..end]
-    }
-
-    /// The listed name that equals `name` or is a parent of it.
-    pub fn covering(&self, name: &str) -> Option<(String, FeedId)> {
-        let mut q = Vec::with_capacity(name.len());
-        push_reversed(name, &mut q);
-        let pos = partition_point_len(self.len(), |j| self.key(j) <= q.as_slice());
-        if pos == 0 {
-            return None;
-        }
-        let k = self.key(pos - 1);
-        if q.as_slice() == k || (q.starts_with(k) && q[k.len()] == SEP) {
-            return Some((unreverse(k), self.feeds[pos - 1]));
-        }
-        None
-    }
-
-    fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let old = std::mem::take(self);
-        for i in 0..old.len() {
-            let k = old.key(i);
-            if keep(&unreverse(k)) {
-                self.index.push(self.text.len() as u32);
-                self.text.extend_from_slice(k);
-                self.feeds.push(old.feeds[i]);
+    /// The playground addresses covered by `ps` (all inside it).
+    fn bitset<A: Bits>(ps: &[Prefix<A>], to_off: impl Fn(A) -> u32) -> Vec<bool> {
+        let mut bits = vec![false; SPACE as usize];
+        for p in ps {
+            let (a, b) = p.range();
+            for o in to_off(a)..=to_off(b) {
+                bits[o as usize] = true;
             }
         }
+        bits
     }
 
-    fn iter(&self) -> impl Iterator<Item = (String, FeedId)> + '_ {
-        (0..self.len()).map(|i| (unreverse(self.key(i)), self.feeds[i]))
+    fn no_mergeable_siblings<A: Bits>(ps: &[Prefix<A>]) -> bool {
+        ps.windows(2).all(|w| {
+            let (a, b) = (w[0], w[1]);
+            !(a.len() == b.len()
+                && a.len() > 0
+                && Prefix::new_truncating(a.addr(), a.len() - 1)
+                    == Prefix::new_truncating(b.addr(), b.len() - 1))
+        })
     }
-}
 
-fn partition_point_len(len: usize, pred: impl Fn(usize) -> bool) -> usize {
-    let (mut lo, mut hi) = (0, len);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if pred(mid) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
+    proptest! {
+        #[test]
+        fn v4_aggregation_matches_bitset_model(
+            blocks in proptest::collection::vec(arb_v4(), 0..40),
+            allows in proptest::collection::vec(arb_v4(), 0..4),
+        ) {
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            for &(o, l) in &blocks { b.push(Indicator::V4(v4(o, l)), f); }
+            let allow: Vec<Indicator> = allows.iter().map(|&(o, l)| Indicator::V4(v4(o, l))).collect();
+            let set = b.build(&gate_allowing(allow));
+
+            let to_off = |a: u32| a - V4_BASE;
+            let mut model = bitset(&blocks.iter().map(|&(o, l)| v4(o, l)).collect::<Vec<_>>(), to_off);
+            let cut = bitset(&allows.iter().map(|&(o, l)| v4(o, l)).collect::<Vec<_>>(), to_off);
+            for (m, c) in model.iter_mut().zip(&cut) { *m &= !c; }
+
+            let got_prefixes = set.v4_prefixes();
+            prop_assert_eq!(bitset(&got_prefixes, to_off), model.clone());
+            prop_assert!(no_mergeable_siblings(&got_prefixes));
+            for (o, &want) in model.iter().enumerate() {
+                let m = set.lookup_ip(IpAddr::V4((V4_BASE + o as u32).into()));
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), want, "offset {}", o);
+            }
+        }
+
+        #[test]
+        fn v6_aggregation_matches_bitset_model(
+            blocks in proptest::collection::vec(arb_v4(), 0..40),
+            allows in proptest::collection::vec(arb_v4(), 0..4),
+        ) {
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            for &(o, l) in &blocks { b.push(Indicator::V6(v6(o, l)), f); }
+            let allow: Vec<Indicator> = allows.iter().map(|&(o, l)| Indicator::V6(v6(o, l))).collect();
+            let set = b.build(&gate_allowing(allow));
+
+            let to_off = |a: u128| (a - V6_BASE) as u32;
+            let mut model = bitset(&blocks.iter().map(|&(o, l)| v6(o, l)).collect::<Vec<_>>(), to_off);
+            let cut = bitset(&allows.iter().map(|&(o, l)| v6(o, l)).collect::<Vec<_>>(), to_off);
+            for (m, c) in model.iter_mut().zip(&cut) { *m &= !c; }
+
+            let got = set.v6_prefixes();
+            prop_assert_eq!(bitset(&got, to_off), model.clone());
+            prop_assert!(no_mergeable_siblings(&got));
+            for (o, &want) in model.iter().enumerate().step_by(7) {
+                let m = set.lookup_ip(IpAddr::V6((V6_BASE + o as u128).into()));
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), want, "offset {}", o);
+            }
+        }
+
+        #[test]
+        fn lookup_names_the_most_specific_listed_entry(
+            blocks in proptest::collection::vec((arb_v4(), 0u16..3), 1..30),
+            probe in 0..SPACE,
+        ) {
+            let mut b = SetBuilder::new();
+            let ids = [b.add_feed("a"), b.add_feed("b"), b.add_feed("c")];
+            for &((o, l), f) in &blocks { b.push(Indicator::V4(v4(o, l)), ids[f as usize]); }
+            let set = b.build(&Gate::default());
+            let addr = V4_BASE + probe;
+            let best = blocks.iter().map(|&((o, l), _)| v4(o, l)).filter(|p| p.contains(addr)).max_by_key(|p| p.len());
+            match (set.lookup_ip(IpAddr::V4(addr.into())), best) {
+                (Match::Blocked { entry, .. }, Some(p)) => prop_assert_eq!(entry, p.to_string()),
+                (Match::NotListed, None) => {}
+                (m, p) => prop_assert!(false, "lookup {:?} but model {:?}", m, p),
+            }
+        }
+
+        #[test]
+        fn domain_cover_matches_naive_model(
+            listed in proptest::collection::vec(proptest::collection::vec(0u8..4, 1..4), 0..20),
+            allowed in proptest::collection::vec(proptest::collection::vec(0u8..4, 2..4), 0..3),
+            queries in proptest::collection::vec(proptest::collection::vec(0u8..4, 1..5), 1..20),
+        ) {
+            // Names over labels a..d under a fixed registrable base, so the
+            // gate's public-suffix rule never applies.
+            let name = |ls: &Vec<u8>| -> String {
+                let mut s: Vec<String> = ls.iter().map(|l| ((b'a' + l) as char).to_string()).collect();
+                s.push("base.test".into());
+                s.join(".")
+            };
+            let covers = |parent: &str, child: &str| child == parent || child.ends_with(&format!(".{parent}"));
+            let mut b = SetBuilder::new();
+            let f = b.add_feed("f");
+            let listed: Vec<String> = listed.iter().map(name).collect();
+            let allowed: Vec<String> = allowed.iter().map(name).collect();
+            for d in &listed { b.push(Indicator::Domain(Domain::parse(d).unwrap()), f); }
+            let allow = allowed.iter().map(|d| Indicator::Domain(Domain::parse(d).unwrap())).collect();
+            let set = b.build(&gate_allowing(allow));
+            // Kept names: listed, not under another listed name, not under an allowed name.
+            let mut want: Vec<String> = listed.iter()
+                .filter(|d| !listed.iter().any(|p| p != *d && covers(p, d)))
+                .filter(|d| !allowed.iter().any(|a| covers(a, d)))
+                .cloned().collect();
+            want.sort(); want.dedup();
+            let mut got: Vec<String> = set.domains().collect();
+            got.sort();
+            prop_assert_eq!(got, want);
+            for q in queries.iter().map(name) {
+                let listed_hit = listed.iter().any(|p| covers(p, &q));
+                let allowed_hit = allowed.iter().any(|a| covers(a, &q));
+                let m = set.lookup_domain(&q);
+                prop_assert_eq!(matches!(m, Match::Blocked { .. }), listed_hit && !allowed_hit, "{}", q);
+            }
         }
     }
-    lo
-}
 
-fn unreverse(k: &[u8]) -> String {
-    let mut out = String::with_capacity(k.len());
-    for (i, label) in k.rsplit(|&b| b == SEP).enumerate() {
-        if i > 0 {
-            out.push('.');
+    #[test]
+    fn adjacent_and_nested_prefixes_merge() {
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        for s in ["11.0.0.0/25", "11.0.0.128/25", "11.0.0.7", "11.0.1.0/24"] {
+            b.push(crate::feed::token::parse_indicator(s).unwrap(), f);
         }
-        out.push_str(std::str::from_utf8(label).unwrap_or(""));
+        let set = b.build(&Gate::default());
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["11.0.0.0/23"]);
+        assert_eq!(set.v4_entries(), 4);
     }
-    out
+
+    #[test]
+    fn allowlisted_host_splits_its_covering_prefix() {
+        let allow = vec![crate::feed::token::parse_indicator("8.8.8.8").unwrap()];
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        b.push(crate::feed::token::parse_indicator("8.8.8.8/30").unwrap(), f);
+        let set = b.build(&gate_allowing(allow));
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["8.8.8.9", "8.8.8.10/31"]);
+        assert!(matches!(
+            set.lookup_ip("8.8.8.8".parse().unwrap()),
+            Match::Exempt { .. }
+        ));
+        assert!(matches!(
+            set.lookup_ip("8.8.8.9".parse().unwrap()),
+            Match::Blocked { .. }
+        ));
+    }
+
+    #[test]
+    fn protected_range_is_cut_out_of_a_covering_prefix() {
+        // 100.0.0.0/8 covers CGNAT 100.64.0.0/10: the rest stays blocked.
+        let mut b = SetBuilder::new();
+        let f = b.add_feed("f");
+        b.push(crate::feed::token::parse_indicator("100.0.0.0/8").unwrap(), f);
+        let set = b.build(&Gate::default());
+        let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["100.0.0.0/10", "100.128.0.0/9"]);
+    }
+
+    #[test]
+    fn feed_attribution_and_rollback() {
+        let mut b = SetBuilder::new();
+        let a = b.add_feed("a");
+        b.push(crate::feed::token::parse_indicator("evil.example").unwrap(), a);
+        let bid = b.add_feed("b");
+        let mark = b.mark();
+        b.push(crate::feed::token::parse_indicator("other.example").unwrap(), bid);
+        b.rollback(mark);
+        let set = b.build(&Gate::default());
+        assert_eq!(
+            set.lookup_domain("x.evil.example"),
+            Match::Blocked {
+                entry: "evil.example".into(),
+                feed: "a".into()
+            }
+        );
+        assert_eq!(set.lookup_domain("other.example"), Match::NotListed);
+    }
 }

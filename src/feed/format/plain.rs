@@ -2,13 +2,13 @@
 //! the rest of the line (ipsum scores, Spamhaus `; SBL…` references,
 //! trailing spaces) is ignored. `#` and `;` start comments.
 
-use crate::feed::text::{lines, strip_comment};
+use crate::feed::text::{first_field, lines, strip_comment};
 use crate::feed::Sink;
 
 pub fn parse(text: &str, sink: &mut Sink) {
     for (n, line) in lines(text) {
         let line = strip_comment(line, &['#', ';']);
-        if let Some(value) = line.split_whitespace().next() {
+        if let Some(value) = first_field(line) {
             sink.value(n, value);
         }
     }

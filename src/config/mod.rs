@@ -1,0 +1,702 @@
+//! Configuration: the UCI file (see [`uci`]) turned into typed settings.
+//!
+//! Every option is declared once in [`SPECS`] (section type, name, type,
+//! default, one-line doc). Parsing checks each value against its type and
+//! names file, line and option in the error; unknown options are kept as
+//! warnings, not errors, so a newer config does not break an older binary.
+//! The option names are the product's interface (DESIGN.md): rename none.
+
+pub mod uci;
+
+use crate::feed::token::parse_indicator;
+use crate::feed::{Format, KindFilter};
+use crate::indicator::{GateConfig, Indicator};
+use std::path::{Path, PathBuf};
+
+/// The default configuration path on OpenWrt.
+pub const DEFAULT_PATH: &str = "/etc/config/iocguard";
+
+/// Value types of options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// `1/0`, `yes/no`, `on/off`, `true/false`, `enabled/disabled`.
+    Bool,
+    /// Unsigned integer within an inclusive range.
+    UInt(u64, u64),
+    /// One of the listed words.
+    Enum(&'static [&'static str]),
+    /// Free text.
+    Text,
+    /// A filesystem path (absolute).
+    Path,
+    /// An IP address or CIDR.
+    Cidr,
+    /// An IP, CIDR or domain.
+    Indicator,
+    /// `YYYY-MM-DD`.
+    Date,
+}
+
+/// One declared option.
+#[derive(Debug)]
+pub struct Spec {
+    /// Section type it belongs to.
+    pub section: &'static str,
+    /// Option name.
+    pub name: &'static str,
+    /// Value type.
+    pub ty: Ty,
+    /// Default (empty: unset).
+    pub default: &'static str,
+    /// True when the option is a `list`.
+    pub list: bool,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+const fn opt(
+    section: &'static str,
+    name: &'static str,
+    ty: Ty,
+    default: &'static str,
+    doc: &'static str,
+) -> Spec {
+    Spec {
+        section,
+        name,
+        ty,
+        default,
+        list: false,
+        doc,
+    }
+}
+
+const fn list(section: &'static str, name: &'static str, ty: Ty, doc: &'static str) -> Spec {
+    Spec {
+        section,
+        name,
+        ty,
+        default: "",
+        list: true,
+        doc,
+    }
+}
+
+/// Every option iocguard understands.
+pub const SPECS: &[Spec] = &[
+    opt("iocguard", "enabled", Ty::Bool, "1", "master switch"),
+    opt("iocguard", "unit", Ty::Text, "", "unit name printed in reports"),
+    opt("iocguard", "campaign_start", Ty::Date, "", "report period start"),
+    opt(
+        "iocguard",
+        "state_dir",
+        Ty::Path,
+        "/etc/iocguard",
+        "flash: last-good feeds, host snapshot",
+    ),
+    opt(
+        "iocguard",
+        "run_dir",
+        Ty::Path,
+        "/tmp/iocguard",
+        "RAM: events, runtime state",
+    ),
+    opt(
+        "iocguard",
+        "table",
+        Ty::Text,
+        "iocguard",
+        "nftables table (family inet)",
+    ),
+    opt(
+        "iocguard",
+        "nflog_group",
+        Ty::UInt(0, 65535),
+        "10",
+        "NFLOG group for blocked packets",
+    ),
+    opt(
+        "iocguard",
+        "action",
+        Ty::Enum(&["reject", "drop"]),
+        "reject",
+        "what blocked packets get",
+    ),
+    opt(
+        "iocguard",
+        "log_rate",
+        Ty::Text,
+        "10/second",
+        "shared rate limit of NFLOG messages",
+    ),
+    list("iocguard", "lan", Ty::Cidr, "LAN networks: attribution, DNS ACL"),
+    opt(
+        "iocguard",
+        "force_dns",
+        Ty::Bool,
+        "1",
+        "redirect LAN port 53 to the router",
+    ),
+    opt(
+        "iocguard",
+        "block_dot",
+        Ty::Bool,
+        "1",
+        "reject port 853 except to the router",
+    ),
+    opt(
+        "iocguard",
+        "inbound",
+        Ty::Bool,
+        "0",
+        "also drop packets from listed sources",
+    ),
+    opt(
+        "iocguard",
+        "max_shrink",
+        Ty::UInt(0, 100),
+        "50",
+        "% a feed may shrink in one sync",
+    ),
+    opt(
+        "iocguard",
+        "min_v4_prefix",
+        Ty::UInt(0, 32),
+        "8",
+        "shortest IPv4 prefix a feed may block",
+    ),
+    opt(
+        "iocguard",
+        "min_v6_prefix",
+        Ty::UInt(0, 128),
+        "19",
+        "shortest IPv6 prefix a feed may block",
+    ),
+    opt(
+        "iocguard",
+        "host_capacity",
+        Ty::UInt(16, 1_000_000),
+        "4096",
+        "bounded host table",
+    ),
+    opt(
+        "iocguard",
+        "snapshot_interval",
+        Ty::UInt(60, 604_800),
+        "900",
+        "seconds between flash snapshots",
+    ),
+    opt(
+        "iocguard",
+        "leases",
+        Ty::Path,
+        "/tmp/dhcp.leases",
+        "dnsmasq DHCP leases, for hostnames",
+    ),
+    list(
+        "iocguard",
+        "allow_reserved",
+        Ty::Cidr,
+        "let normally refused ranges be blocked",
+    ),
+    opt(
+        "iocguard",
+        "ca_bundle",
+        Ty::Path,
+        "",
+        "CA certificates for HTTPS [system bundle]",
+    ),
+    opt(
+        "iocguard",
+        "timeout",
+        Ty::UInt(1, 3600),
+        "30",
+        "seconds per feed download",
+    ),
+    opt("dns", "enabled", Ty::Bool, "1", "run the DNS sinkhole"),
+    opt(
+        "dns",
+        "mode",
+        Ty::Enum(&["front", "behind", "dnsmasq-file", "off"]),
+        "front",
+        "where it sits",
+    ),
+    list("dns", "listen", Ty::Text, "addresses to serve DNS on"),
+    list(
+        "dns",
+        "upstream",
+        Ty::Text,
+        "resolvers to forward to [resolv.conf.auto]",
+    ),
+    opt("dns", "answer", Ty::Text, "nxdomain", "nxdomain | zero | an IP"),
+    opt("dns", "ttl", Ty::UInt(0, 86400), "5", "TTL of blocked answers"),
+    opt("feed", "enabled", Ty::Bool, "1", "use this feed"),
+    opt("feed", "url", Ty::Text, "", "https:// http:// file:// or a path"),
+    opt("feed", "format", Ty::Text, "auto", "auto or a format name"),
+    opt(
+        "feed",
+        "kind",
+        Ty::Enum(&["auto", "ip", "domain"]),
+        "auto",
+        "indicator kinds accepted",
+    ),
+    opt("feed", "pubkey", Ty::Text, "", "minisign public key (base64)"),
+    opt("feed", "pubkey_file", Ty::Path, "", "minisign public key file"),
+    opt(
+        "feed",
+        "max_bytes",
+        Ty::UInt(1, 1 << 34),
+        "33554432",
+        "download size cap",
+    ),
+    opt(
+        "feed",
+        "max_entries",
+        Ty::UInt(1, 100_000_000),
+        "1000000",
+        "most entries accepted",
+    ),
+    opt(
+        "feed",
+        "min_entries",
+        Ty::UInt(0, 100_000_000),
+        "0",
+        "fewest entries accepted",
+    ),
+    list(
+        "allow",
+        "entry",
+        Ty::Indicator,
+        "IPs, CIDRs, domains never blocked",
+    ),
+];
+
+/// A configuration error: one sentence naming file, line and option.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// The line, when the error is tied to one.
+    pub line: Option<u32>,
+    /// What is wrong, naming the option.
+    pub message: String,
+}
+
+/// `config iocguard 'main'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Main {
+    /// Master switch.
+    pub enabled: bool,
+    /// Unit name for reports.
+    pub unit: String,
+    /// Report period start.
+    pub campaign_start: Option<String>,
+    /// Flash state directory.
+    pub state_dir: PathBuf,
+    /// RAM state directory.
+    pub run_dir: PathBuf,
+    /// nftables table name.
+    pub table: String,
+    /// NFLOG group.
+    pub nflog_group: u16,
+    /// True for `action reject`, false for `drop`.
+    pub reject: bool,
+    /// NFLOG rate limit.
+    pub log_rate: String,
+    /// LAN networks.
+    pub lan: Vec<String>,
+    /// Redirect LAN DNS to the router.
+    pub force_dns: bool,
+    /// Reject DoT except to the router.
+    pub block_dot: bool,
+    /// Also block traffic from listed sources.
+    pub inbound: bool,
+    /// Percent a feed may shrink per sync.
+    pub max_shrink: u8,
+    /// Host table capacity.
+    pub host_capacity: u32,
+    /// Seconds between flash snapshots.
+    pub snapshot_interval: u32,
+    /// DHCP leases file.
+    pub leases: PathBuf,
+    /// CA bundle override.
+    pub ca_bundle: Option<PathBuf>,
+    /// Seconds a feed server may stay silent.
+    pub timeout: u32,
+    /// Extra download attempts after a transient failure.
+    pub retries: u32,
+}
+
+/// `config dns 'dns'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dns {
+    /// Run the sinkhole.
+    pub enabled: bool,
+    /// front | behind | dnsmasq-file | off.
+    pub mode: String,
+    /// Listen addresses.
+    pub listen: Vec<String>,
+    /// Upstream resolvers.
+    pub upstream: Vec<String>,
+    /// Blocked answer.
+    pub answer: String,
+    /// Blocked answer TTL.
+    pub ttl: u32,
+}
+
+/// `config feed 'NAME'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedConfig {
+    /// The section name, used in logs, status and reports.
+    pub name: String,
+    /// Use this feed.
+    pub enabled: bool,
+    /// Source URL or path.
+    pub url: String,
+    /// Format, or `None` for detection.
+    pub format: Option<Format>,
+    /// Kind filter.
+    pub kind: KindFilter,
+    /// Minisign public key (base64), from `pubkey` or `pubkey_file`.
+    pub pubkey: Option<String>,
+    /// Path of the key file, when the key came from one.
+    pub pubkey_file: Option<PathBuf>,
+    /// Download size cap.
+    pub max_bytes: u64,
+    /// Most entries accepted.
+    pub max_entries: u64,
+    /// Fewest entries accepted.
+    pub min_entries: u64,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Global settings.
+    pub main: Main,
+    /// DNS settings.
+    pub dns: Dns,
+    /// Feeds, in file order.
+    pub feeds: Vec<FeedConfig>,
+    /// The safety gate's settings (allowlist, minimum prefixes, releases).
+    pub gate: GateConfig,
+    /// Non-fatal findings (unknown options), one sentence each.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.display().to_string(),
+            line: None,
+            message: format!("cannot be read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let p = path.display().to_string();
+        let sections = uci::parse(text).map_err(|e| ConfigError {
+            path: p.clone(),
+            line: Some(e.line),
+            message: e.message,
+        })?;
+        let mut warnings = Vec::new();
+        for s in &sections {
+            for e in &s.entries {
+                match SPECS.iter().find(|o| o.section == s.kind && o.name == e.name) {
+                    None if is_known_section(&s.kind) => warnings.push(format!(
+                        "{p} line {}: unknown option {:?} in {} section {:?} ignored",
+                        e.line, e.name, s.kind, s.name
+                    )),
+                    None => {}
+                    Some(spec) => check_value(spec, &e.value).map_err(|m| ConfigError {
+                        path: p.clone(),
+                        line: Some(e.line),
+                        message: format!("option {}: {m}", e.name),
+                    })?,
+                }
+            }
+            if !is_known_section(&s.kind) {
+                warnings.push(format!(
+                    "{p} line {}: unknown section type {:?} ignored",
+                    s.line, s.kind
+                ));
+            }
+        }
+        let main_sec = sections.iter().find(|s| s.kind == "iocguard");
+        let dns_sec = sections.iter().find(|s| s.kind == "dns");
+        let get = |sec: Option<&uci::Section>, kind: &str, name: &str| -> String {
+            sec.and_then(|s| s.option(name))
+                .map(|e| e.value.clone())
+                .unwrap_or_else(|| default(kind, name))
+        };
+        let list_of = |sec: Option<&uci::Section>, name: &str| -> Vec<String> {
+            sec.map(|s| s.list(name).into_iter().map(|e| e.value.clone()).collect())
+                .unwrap_or_default()
+        };
+        let m = |n: &str| get(main_sec, "iocguard", n);
+        let d = |n: &str| get(dns_sec, "dns", n);
+        let opt_path = |v: String| (!v.is_empty()).then(|| PathBuf::from(v));
+        let main = Main {
+            enabled: parse_bool(&m("enabled")),
+            unit: m("unit"),
+            campaign_start: Some(m("campaign_start")).filter(|v| !v.is_empty()),
+            state_dir: PathBuf::from(m("state_dir")),
+            run_dir: PathBuf::from(m("run_dir")),
+            table: m("table"),
+            nflog_group: m("nflog_group").parse().unwrap_or(10),
+            reject: m("action") == "reject",
+            log_rate: m("log_rate"),
+            lan: list_of(main_sec, "lan"),
+            force_dns: parse_bool(&m("force_dns")),
+            block_dot: parse_bool(&m("block_dot")),
+            inbound: parse_bool(&m("inbound")),
+            max_shrink: m("max_shrink").parse().unwrap_or(50),
+            host_capacity: m("host_capacity").parse().unwrap_or(4096),
+            snapshot_interval: m("snapshot_interval").parse().unwrap_or(900),
+            leases: PathBuf::from(m("leases")),
+            ca_bundle: opt_path(m("ca_bundle")),
+            timeout: m("timeout").parse().unwrap_or(30),
+            retries: m("retries").parse().unwrap_or(3),
+        };
+        let dns = Dns {
+            enabled: parse_bool(&d("enabled")),
+            mode: d("mode"),
+            listen: list_of(dns_sec, "listen"),
+            upstream: list_of(dns_sec, "upstream"),
+            answer: d("answer"),
+            ttl: d("ttl").parse().unwrap_or(5),
+        };
+        let mut feeds = Vec::new();
+        for s in sections.iter().filter(|s| s.kind == "feed") {
+            feeds.push(feed(&p, s)?);
+        }
+        let mut gate = GateConfig {
+            min_v4_len: m("min_v4_prefix").parse().unwrap_or(8),
+            min_v6_len: m("min_v6_prefix").parse().unwrap_or(19),
+            ..GateConfig::default()
+        };
+        for e in main_sec.map(|s| s.list("allow_reserved")).unwrap_or_default() {
+            gate.allow_reserved.push(indicator(&p, e)?);
+        }
+        for s in sections.iter().filter(|s| s.kind == "allow") {
+            for e in s.list("entry") {
+                gate.allow.push(indicator(&p, e)?);
+            }
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            main,
+            dns,
+            feeds,
+            gate,
+            warnings,
+        })
+    }
+}
+
+fn is_known_section(kind: &str) -> bool {
+    SPECS.iter().any(|s| s.section == kind)
+}
+
+fn default(section: &str, name: &str) -> String {
+    SPECS
+        .iter()
+        .find(|s| s.section == section && s.name == name)
+        .map(|s| s.default.to_string())
+        .unwrap_or_default()
+}
+
+fn feed(path: &str, s: &uci::Section) -> Result<FeedConfig, ConfigError> {
+    let get = |n: &str| {
+        s.option(n)
+            .map(|e| e.value.clone())
+            .unwrap_or_else(|| default("feed", n))
+    };
+    let err = |line: u32, message: String| ConfigError {
+        path: path.to_string(),
+        line: Some(line),
+        message,
+    };
+    let url = get("url");
+    if url.is_empty() {
+        return Err(err(s.line, format!("feed {:?} has no option url", s.name)));
+    }
+    let format = match s.option("format") {
+        None => None,
+        Some(e) if e.value == "auto" => None,
+        Some(e) => Some(Format::from_name(&e.value).ok_or_else(|| {
+            let names: Vec<_> = Format::all().map(|f| f.name()).collect();
+            err(
+                e.line,
+                format!(
+                    "option format: {:?} is not auto or one of {}",
+                    e.value,
+                    names.join(", ")
+                ),
+            )
+        })?),
+    };
+    let pubkey_file = Some(get("pubkey_file"))
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let pubkey = Some(get("pubkey")).filter(|v| !v.is_empty());
+    Ok(FeedConfig {
+        name: s.name.clone(),
+        enabled: parse_bool(&get("enabled")),
+        url,
+        format,
+        kind: KindFilter::parse(&get("kind")).unwrap_or_default(),
+        pubkey,
+        pubkey_file,
+        max_bytes: get("max_bytes").parse().unwrap_or(32 << 20),
+        max_entries: get("max_entries").parse().unwrap_or(1_000_000),
+        min_entries: get("min_entries").parse().unwrap_or(0),
+    })
+}
+
+fn indicator(path: &str, e: &uci::Entry) -> Result<Indicator, ConfigError> {
+    parse_indicator(&e.value).map_err(|err| ConfigError {
+        path: path.to_string(),
+        line: Some(e.line),
+        message: format!("{} {:?}: {err}", e.name, e.value),
+    })
+}
+
+fn parse_bool(v: &str) -> bool {
+    matches!(v, "1" | "yes" | "on" | "true" | "enabled")
+}
+
+fn check_value(spec: &Spec, v: &str) -> Result<(), String> {
+    match spec.ty {
+        Ty::Bool => match v {
+            "1" | "0" | "yes" | "no" | "on" | "off" | "true" | "false" | "enabled" | "disabled" => Ok(()),
+            _ => Err(format!("{v:?} is not a boolean (use 1 or 0)")),
+        },
+        Ty::UInt(lo, hi) => match v.parse::<u64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Ok(()),
+            _ => Err(format!("{v:?} is not a number from {lo} to {hi}")),
+        },
+        Ty::Enum(words) => {
+            if words.contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{v:?} is not one of {}", words.join(", ")))
+            }
+        }
+        Ty::Text => Ok(()),
+        Ty::Path => {
+            if v.is_empty() || v.starts_with('/') || v.starts_with('.') {
+                Ok(())
+            } else {
+                Err(format!("{v:?} is not a path (start it with / or ./)"))
+            }
+        }
+        Ty::Cidr => match parse_indicator(v) {
+            Ok(Indicator::V4(_) | Indicator::V6(_)) => Ok(()),
+            Ok(Indicator::Domain(_)) => Err(format!("{v:?} is a domain, expected an IP address or CIDR")),
+            Err(e) => Err(format!("{v:?}: {e}")),
+        },
+        Ty::Indicator => parse_indicator(v).map(|_| ()).map_err(|e| format!("{v:?}: {e}")),
+        Ty::Date => {
+            let b = v.as_bytes();
+            let ok = b.len() == 10
+                && b[4] == b'-'
+                && b[7] == b'-'
+                && b.iter()
+                    .enumerate()
+                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{v:?} is not a date (YYYY-MM-DD)"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/config/iocguard"), text)
+    }
+
+    #[test]
+    fn defaults_apply_to_an_empty_file() {
+        let c = parse("").unwrap();
+        assert_eq!(c.main.table, "iocguard");
+        assert_eq!(c.main.nflog_group, 10);
+        assert!(c.main.reject);
+        assert_eq!(c.main.max_shrink, 50);
+        assert_eq!(c.dns.mode, "front");
+        assert!(c.feeds.is_empty());
+        assert_eq!(c.gate.min_v4_len, 8);
+    }
+
+    #[test]
+    fn full_example_parses() {
+        let text = include_str!("../../openwrt/files/iocguard.config");
+        let c = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.feeds.is_empty());
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn feeds_and_allow_sections() {
+        let c = parse(
+            "config iocguard 'main'\n option action drop\n list allow_reserved '198.51.100.0/24'\n\
+             config feed 'campaign'\n option url 'https://x/a.txt'\n option format rpz\n option kind domain\n\
+             config feed 'off'\n option url /tmp/x\n option enabled 0\n\
+             config allow\n list entry '8.8.8.8'\n list entry 'update.example.com'\n",
+        )
+        .unwrap();
+        assert!(!c.main.reject);
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[0].format, Some(Format::Rpz));
+        assert_eq!(c.feeds[0].kind, KindFilter::Domain);
+        assert!(!c.feeds[1].enabled);
+        assert_eq!(c.gate.allow.len(), 2);
+        assert_eq!(c.gate.allow_reserved.len(), 1);
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_option() {
+        let e = parse("config iocguard 'main'\n option max_shrink 150\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/config/iocguard line 2: option max_shrink: \"150\" is not a number from 0 to 100"
+        );
+        let e = parse("config feed 'x'\n option url /a\n option format pdf\n").unwrap_err();
+        assert!(e.to_string().contains("line 3: option format"), "{e}");
+        let e = parse("config feed 'x'\n option format plain\n").unwrap_err();
+        assert!(e.to_string().contains("has no option url"), "{e}");
+        let e = parse("config allow\n list entry 'not a thing!'\n").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = parse("config iocguard 'main'\n list lan 'evil.com'\n").unwrap_err();
+        assert!(e.to_string().contains("is a domain"), "{e}");
+    }
+
+    #[test]
+    fn unknown_options_warn() {
+        let c = parse("config iocguard 'main'\n option frobnicate 1\n").unwrap();
+        assert_eq!(c.warnings.len(), 1);
+        assert!(c.warnings[0].contains("frobnicate"));
+    }
+
+    #[test]
+    fn every_spec_default_passes_its_own_check() {
+        for s in SPECS {
+            if !s.default.is_empty() {
+                check_value(s, s.default).unwrap_or_else(|e| panic!("{}.{}: {e}", s.section, s.name));
+            }
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! State on disk: the last-good feed cache on flash, runtime status in RAM,
+//! and the lock that keeps two `sync` runs apart.
+//!
+//! Guarantees:
+//! - every file is replaced atomically (temp file in the same directory,
+//!   fsync, rename, fsync of the directory): a `kill -9` or power cut at any
+//!   point leaves either the old or the new file, never a torn one;
+//! - flash is written only when content changed (a router's flash survives
+//!   a limited number of erase cycles, and cron runs sync every few hours);
+//! - cached bodies are zlib-compressed (adler32-checked), and reading one
+//!   back is bounded by the feed's size cap, so a corrupt cache cannot
+//!   exhaust memory.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A state file operation that failed, with the path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// Reading, writing or renaming failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A cached body did not decompress (corrupt or truncated).
+    #[error("{0}: cached copy is corrupt and was ignored")]
+    Corrupt(PathBuf),
+    /// Another `sync` holds the lock.
+    #[error("another iocguard sync is running (lock {0} held)")]
+    Busy(PathBuf),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
+    move |source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Replaces `path` with `bytes` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory entry is.
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io_err(path))
+}
+
+/// Writes `bytes` only when the file does not already hold exactly them.
+/// Returns true when it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, StateError> {
+    match fs::read(path) {
+        Ok(old) if old == bytes => Ok(false),
+        _ => write_atomic(path, bytes).map(|_| true),
+    }
+}
+
+/// The exclusive lock of one `sync` run; released on drop (and by the
+/// kernel when the process dies, so a killed sync never wedges cron).
+pub struct SyncLock {
+    _file: File,
+}
+
+impl SyncLock {
+    /// Takes the lock at `path`, waiting up to `wait` for a running sync.
+    pub fn acquire(path: &Path, wait: Duration) -> Result<SyncLock, StateError> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_err(path))?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(SyncLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(fs::TryLockError::WouldBlock) => return Err(StateError::Busy(path.to_path_buf())),
+                Err(fs::TryLockError::Error(e)) => return Err(io_err(path)(e)),
+            }
+        }
+    }
+}
+
+/// What is remembered about a feed's last accepted copy (flash, rewritten
+/// only when the copy changes).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CacheMeta {
+    /// HTTP ETag of the accepted copy.
+    pub etag: Option<String>,
+    /// HTTP Last-Modified of the accepted copy.
+    pub last_modified: Option<String>,
+    /// Unix time the copy was accepted.
+    pub accepted_at: u64,
+    /// Entries the copy held when accepted.
+    pub entries: u64,
+    /// Body size in bytes (uncompressed).
+    pub bytes: u64,
+    /// Timestamp of the minisign signature of the copy, for the replay
+    /// check.
+    #[serde(default)]
+    pub signed_at: Option<u64>,
+}
+
+/// The per-feed last-good cache under `state_dir/feeds/`.
+pub struct FeedCache {
+    dir: PathBuf,
+}
+
+impl FeedCache {
+    /// The cache below `state_dir`.
+    pub fn new(state_dir: &Path) -> Self {
+        FeedCache {
+            dir: state_dir.join("feeds"),
+        }
+    }
+
+    fn body_path(&self, feed: &str) -> PathBuf {
+        self.dir.join(format!("{feed}.z"))
+    }
+
+    fn meta_path(&self, feed: &str) -> PathBuf {
+        self.dir.join(format!("{feed}.json"))
+    }
+
+    /// The accepted body, if any; `limit` bounds the decompressed size.
+    pub fn body(&self, feed: &str, limit: usize) -> Result<Option<Vec<u8>>, StateError> {
+        let path = self.body_path(feed);
+        let z = match fs::read(&path) {
+            Ok(z) => z,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&z, limit)
+            .map(Some)
+            .map_err(|_| StateError::Corrupt(path))
+    }
+
+    /// The metadata of the accepted copy, if any (a corrupt file reads as
+    /// none: the feed is then simply fetched in full).
+    pub fn meta(&self, feed: &str) -> Option<CacheMeta> {
+        let text = fs::read(self.meta_path(feed)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Stores a newly accepted copy. The body is written only when it
+    /// differs from the cached one; returns true when flash was written.
+    pub fn store(&self, feed: &str, body: &[u8], meta: &CacheMeta) -> Result<bool, StateError> {
+        let unchanged = self
+            .body(feed, body.len() + 1)
+            .ok()
+            .flatten()
+            .is_some_and(|old| old == body);
+        let mut wrote = false;
+        if !unchanged {
+            let z = miniz_oxide::deflate::compress_to_vec_zlib(body, 6);
+            write_atomic(&self.body_path(feed), &z)?;
+            wrote = true;
+        }
+        let json = serde_json::to_vec_pretty(meta).unwrap_or_default();
+        // Validators change even when the body does not (a re-published
+        // identical file): keep them, they save the next download.
+        let old_meta = self.meta(feed);
+        let meta_changed = old_meta.as_ref().is_none_or(|m| {
+            m.etag != meta.etag || m.last_modified != meta.last_modified || m.entries != meta.entries || wrote
+        });
+        if meta_changed {
+            write_atomic(&self.meta_path(feed), &json)?;
+            wrote = true;
+        }
+        Ok(wrote)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("iocguard-state-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let d = tmpdir("atomic");
+        let p = d.join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn cache_round_trip_and_write_avoidance() {
+        let d = tmpdir("cache");
+        let c = FeedCache::new(&d);
+        assert!(c.body("f", 100).unwrap().is_none());
+        let meta = CacheMeta {
+            etag: Some("\"x\"".into()),
+            entries: 2,
+            ..CacheMeta::default()
+        };
+        assert!(c.store("f", b"1.2.3.4\n5.6.7.8\n", &meta).unwrap());
+        assert!(
+            !c.store("f", b"1.2.3.4\n5.6.7.8\n", &meta).unwrap(),
+            "unchanged copy rewrote flash"
+        );
+        assert_eq!(c.body("f", 100).unwrap().unwrap(), b"1.2.3.4\n5.6.7.8\n");
+        assert_eq!(c.meta("f").unwrap(), meta);
+    }
+
+    #[test]
+    fn corrupt_or_oversized_cache_is_refused() {
+        let d = tmpdir("corrupt");
+        let c = FeedCache::new(&d);
+        c.store("f", &vec![b'a'; 10_000], &CacheMeta::default()).unwrap();
+        assert!(matches!(c.body("f", 100), Err(StateError::Corrupt(_))));
+        fs::write(d.join("feeds/f.z"), b"garbage").unwrap();
+        assert!(matches!(c.body("f", 1 << 20), Err(StateError::Corrupt(_))));
+    }
+
+    #[test]
+    fn second_lock_waits_then_reports_busy() {
+        let d = tmpdir("lock");
+        let p = d.join("sync.lock");
+        let held = SyncLock::acquire(&p, Duration::ZERO).unwrap();
+        let e = SyncLock::acquire(&p, Duration::from_millis(200)).err().unwrap();
+        assert!(e.to_string().contains("another iocguard sync is running"), "{e}");
+        drop(held);
+        assert!(SyncLock::acquire(&p, Duration::ZERO).is_ok());
+    }
+}

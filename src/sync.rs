@@ -1,0 +1,458 @@
+//! `iocguard sync`: fetch every feed, verify, parse, guard, keep the last
+//! good copy, and build the set that enforcement installs.
+//!
+//! The rule is "never worse than before": a feed that fails to download,
+//! fails its signature, does not parse, or trips a sanity guard (empty
+//! when it was not, shrunk by more than `max_shrink` %, outside its
+//! min/max entries) keeps its last accepted copy, and the reason is logged
+//! and recorded for `status`. Only accepted copies reach the set.
+
+use crate::config::{Config, FeedConfig};
+use crate::feed::verify::verify;
+use crate::feed::{parse_feed, FeedError};
+use crate::indicator::{Gate, IndicatorSet, SetBuilder};
+use crate::state::{CacheMeta, FeedCache, StateError};
+use serde::{Deserialize, Serialize};
+
+/// Exit code: every feed fine.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: some feeds failed; their previous copies were kept.
+pub const EXIT_FEEDS_FAILED: i32 = 1;
+/// Exit code: the configuration is unusable.
+pub const EXIT_CONFIG: i32 = 2;
+/// Exit code: installing the set failed; the previous set stays.
+pub const EXIT_APPLY_FAILED: i32 = 3;
+
+/// A fresh download (or read) of a feed.
+pub struct Download {
+    /// The body.
+    pub body: Vec<u8>,
+    /// HTTP ETag, if the server sent one.
+    pub etag: Option<String>,
+    /// HTTP Last-Modified, if the server sent one.
+    pub last_modified: Option<String>,
+    /// The `.minisig` next to it, fetched when the feed has a public key.
+    pub signature: Option<Vec<u8>>,
+}
+
+/// What a source returned.
+pub enum Fetch {
+    /// The server said 304: the cached copy is current.
+    NotModified,
+    /// A new body, not yet verified or parsed.
+    New(Download),
+}
+
+/// Why a sanity guard refused a new copy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// Nothing usable, where there was something before.
+    #[error("holds no entries but held {prev} before; keeping the previous copy")]
+    Emptied {
+        /// Entries of the previous copy.
+        prev: u64,
+    },
+    /// Shrank by more than the allowed share.
+    #[error("shrank from {prev} to {now} entries (more than max_shrink {max}%); run `iocguard sync --force` to accept")]
+    Shrunk {
+        /// Entries before.
+        prev: u64,
+        /// Entries now.
+        now: u64,
+        /// The configured maximum shrink in percent.
+        max: u8,
+    },
+    /// Fewer than `min_entries`.
+    #[error("holds {now} entries, fewer than min_entries {min}")]
+    TooFew {
+        /// Entries now.
+        now: u64,
+        /// The configured minimum.
+        min: u64,
+    },
+    /// More than `max_entries`.
+    #[error("holds {now} entries, more than max_entries {max}")]
+    TooMany {
+        /// Entries now.
+        now: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+}
+
+/// Decides whether a new copy with `now` entries may replace the previous.
+pub fn guard(
+    prev: Option<&CacheMeta>,
+    now: u64,
+    feed: &FeedConfig,
+    max_shrink: u8,
+    force: bool,
+) -> Result<(), GuardError> {
+    if now > feed.max_entries {
+        return Err(GuardError::TooMany {
+            now,
+            max: feed.max_entries,
+        });
+    }
+    if now < feed.min_entries {
+        return Err(GuardError::TooFew {
+            now,
+            min: feed.min_entries,
+        });
+    }
+    let prev = prev.map_or(0, |m| m.entries);
+    if now == 0 && prev > 0 {
+        return Err(GuardError::Emptied { prev });
+    }
+    // now < prev * (100 - max) / 100, in integers without overflow.
+    if !force && prev > 0 && (now as u128) * 100 < (prev as u128) * (100 - max_shrink.min(100) as u128) {
+        return Err(GuardError::Shrunk {
+            prev,
+            now,
+            max: max_shrink,
+        });
+    }
+    Ok(())
+}
+
+/// Outcome of one feed in one sync.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A new copy was accepted.
+    Updated,
+    /// The download equals the cached copy (or the server said 304).
+    Unchanged,
+    /// The feed failed; the previous copy (if any) is in use.
+    Failed,
+    /// `enabled 0`.
+    Disabled,
+}
+
+impl Outcome {
+    /// The word shown to the admin.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Failed => "failed",
+            Outcome::Disabled => "disabled",
+        }
+    }
+}
+
+/// One feed's line in the sync report and in `status`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedStatus {
+    /// Feed name (the UCI section).
+    pub name: String,
+    /// What happened this time.
+    pub outcome: Outcome,
+    /// Why it failed, one sentence.
+    pub error: Option<String>,
+    /// Entries of the copy in use.
+    pub entries: u64,
+    /// Unix time the copy in use was accepted.
+    pub accepted_at: Option<u64>,
+    /// Lines of the copy in use that were rejected.
+    pub rejected_lines: usize,
+}
+
+/// The result of a sync run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Unix time of the run.
+    pub time: u64,
+    /// Per feed.
+    pub feeds: Vec<FeedStatus>,
+    /// Distinct IPv4 prefixes listed.
+    pub v4_entries: usize,
+    /// Distinct IPv6 prefixes listed.
+    pub v6_entries: usize,
+    /// Domains listed.
+    pub domains: usize,
+    /// Whether the set was installed (None: nothing to install with).
+    pub applied: Option<bool>,
+    /// Why installing failed.
+    pub apply_error: Option<String>,
+}
+
+impl SyncReport {
+    /// The cron exit code.
+    pub fn exit_code(&self) -> i32 {
+        if self.applied == Some(false) {
+            EXIT_APPLY_FAILED
+        } else if self.feeds.iter().any(|f| f.outcome == Outcome::Failed) {
+            EXIT_FEEDS_FAILED
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Accept a shrink beyond `max_shrink`.
+    pub force: bool,
+}
+
+/// Fetches, verifies and guards every enabled feed, updates the cache, and
+/// builds the set from the accepted copies. `fetch` performs the download
+/// of one feed given its cached metadata (the real one is
+/// [`crate::feed::source::fetch_feed`]); `now` is the Unix time.
+pub fn run(
+    cfg: &Config,
+    opts: &SyncOptions,
+    now: u64,
+    mut fetch: impl FnMut(&FeedConfig, Option<&CacheMeta>) -> Result<Fetch, String>,
+) -> Result<(SyncReport, IndicatorSet), StateError> {
+    let gate = Gate::new(&cfg.gate);
+    let cache = FeedCache::new(&cfg.main.state_dir);
+    let mut statuses = Vec::new();
+    for feed in &cfg.feeds {
+        if !feed.enabled {
+            statuses.push(FeedStatus {
+                name: feed.name.clone(),
+                outcome: Outcome::Disabled,
+                error: None,
+                entries: 0,
+                accepted_at: None,
+                rejected_lines: 0,
+            });
+            continue;
+        }
+        // Validators are worth sending only while the copy they describe is
+        // intact; otherwise a 304 would leave the feed with nothing.
+        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
+        let prev = cache
+            .meta(&feed.name)
+            .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
+        let result = fetch(feed, prev.as_ref())
+            .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
+        let status = match result {
+            Ok((outcome, meta, rejected_lines)) => FeedStatus {
+                name: feed.name.clone(),
+                outcome,
+                error: None,
+                entries: meta.entries,
+                accepted_at: Some(meta.accepted_at),
+                rejected_lines,
+            },
+            Err(e) => {
+                log::warn!("feed {}: {e}", feed.name);
+                FeedStatus {
+                    name: feed.name.clone(),
+                    outcome: Outcome::Failed,
+                    error: Some(e),
+                    entries: prev.as_ref().map_or(0, |m| m.entries),
+                    accepted_at: prev.as_ref().map(|m| m.accepted_at),
+                    rejected_lines: 0,
+                }
+            }
+        };
+        statuses.push(status);
+    }
+    let set = build_from_cache(cfg, &gate, &cache)?;
+    let report = SyncReport {
+        time: now,
+        feeds: statuses,
+        v4_entries: set.v4_entries(),
+        v6_entries: set.v6_entries(),
+        domains: set.domain_count(),
+        applied: None,
+        apply_error: None,
+    };
+    Ok((report, set))
+}
+
+/// Parses, guards and stores one download. Returns the outcome, the
+/// metadata of the copy now in use, and its rejected line count.
+#[allow(clippy::too_many_arguments)]
+fn accept(
+    cfg: &Config,
+    cache: &FeedCache,
+    gate: &Gate,
+    feed: &FeedConfig,
+    prev: Option<&CacheMeta>,
+    fetched: Fetch,
+    opts: &SyncOptions,
+    now: u64,
+) -> Result<(Outcome, CacheMeta, usize), String> {
+    let dl = match fetched {
+        Fetch::NotModified => match prev {
+            Some(m) => return Ok((Outcome::Unchanged, m.clone(), 0)),
+            // A 304 without a cached copy means the cache was lost:
+            // the caller's next run fetches without validators.
+            None => return Err("server answered 304 Not Modified but no cached copy exists".into()),
+        },
+        Fetch::New(dl) => dl,
+    };
+    // An error page says more about what went wrong than the signature
+    // mismatch it also causes, so look at the body's shape first.
+    let not_a_list = crate::feed::text::decode(&dl.body)
+        .ok()
+        .and_then(crate::feed::detect::not_a_list);
+    if let Some(what) = not_a_list {
+        return Err(format!("{} {}", feed.url, FeedError::NotAList(what)));
+    }
+    let signed_at = verify(
+        feed,
+        &dl.body,
+        dl.signature.as_deref(),
+        prev.and_then(|p| p.signed_at),
+    )?;
+    let mut trial = SetBuilder::new();
+    let id = trial.add_feed(&feed.name);
+    let report = parse_feed(&dl.body, feed.format, feed.kind, &mut trial, id, gate)
+        .map_err(|e: FeedError| format!("{} {e}", feed.url))?;
+    let entries = report.counts.accepted() as u64;
+    guard(prev, entries, feed, cfg.main.max_shrink, opts.force).map_err(|e| format!("{} {e}", feed.url))?;
+    let meta = CacheMeta {
+        etag: dl.etag,
+        last_modified: dl.last_modified,
+        accepted_at: now,
+        entries,
+        bytes: dl.body.len() as u64,
+        signed_at,
+    };
+    let unchanged = cache
+        .body(&feed.name, dl.body.len() + 1)
+        .ok()
+        .flatten()
+        .is_some_and(|b| b == dl.body);
+    let meta = if unchanged {
+        // Keep the original acceptance time: the content is as old as it was.
+        CacheMeta {
+            accepted_at: prev.map_or(now, |p| p.accepted_at),
+            ..meta
+        }
+    } else {
+        meta
+    };
+    cache
+        .store(&feed.name, &dl.body, &meta)
+        .map_err(|e| e.to_string())?;
+    let outcome = if unchanged {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated
+    };
+    Ok((outcome, meta, report.counts.rejected))
+}
+
+/// Builds the set from every enabled feed's last accepted copy — what
+/// `sync` installs and what `apply` installs at boot without network.
+pub fn build_from_cache(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
+    let mut builder = SetBuilder::new();
+    for feed in cfg.feeds.iter().filter(|f| f.enabled) {
+        let id = builder.add_feed(&feed.name);
+        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
+        let body = match cache.body(&feed.name, limit) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                // A corrupt cache entry loses one feed, not the whole set.
+                log::warn!("feed {}: {e}", feed.name);
+                continue;
+            }
+        };
+        if let Err(e) = parse_feed(&body, feed.format, feed.kind, &mut builder, id, gate) {
+            log::warn!("feed {}: cached copy {e}", feed.name);
+        }
+    }
+    Ok(builder.build(gate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::KindFilter;
+
+    fn feed() -> FeedConfig {
+        FeedConfig {
+            name: "f".into(),
+            enabled: true,
+            url: "/x".into(),
+            format: None,
+            kind: KindFilter::Auto,
+            pubkey: None,
+            pubkey_file: None,
+            max_bytes: 1 << 20,
+            max_entries: 1000,
+            min_entries: 0,
+        }
+    }
+
+    fn prev(entries: u64) -> CacheMeta {
+        CacheMeta {
+            entries,
+            ..CacheMeta::default()
+        }
+    }
+
+    #[test]
+    fn guards() {
+        let f = feed();
+        assert!(
+            guard(None, 0, &f, 50, false).is_ok(),
+            "a new empty feed is not an error"
+        );
+        assert_eq!(
+            guard(Some(&prev(10)), 0, &f, 50, false),
+            Err(GuardError::Emptied { prev: 10 })
+        );
+        assert_eq!(
+            guard(Some(&prev(10)), 0, &f, 50, true),
+            Err(GuardError::Emptied { prev: 10 })
+        );
+        assert!(guard(Some(&prev(100)), 50, &f, 50, false).is_ok());
+        assert_eq!(
+            guard(Some(&prev(100)), 49, &f, 50, false),
+            Err(GuardError::Shrunk {
+                prev: 100,
+                now: 49,
+                max: 50
+            })
+        );
+        assert!(guard(Some(&prev(100)), 49, &f, 50, true).is_ok());
+        assert!(matches!(
+            guard(None, 1001, &f, 50, false),
+            Err(GuardError::TooMany { .. })
+        ));
+        let f = FeedConfig {
+            min_entries: 5,
+            ..feed()
+        };
+        assert!(matches!(
+            guard(None, 4, &f, 50, false),
+            Err(GuardError::TooFew { .. })
+        ));
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mut r = SyncReport {
+            time: 0,
+            feeds: vec![],
+            v4_entries: 0,
+            v6_entries: 0,
+            domains: 0,
+            applied: None,
+            apply_error: None,
+        };
+        assert_eq!(r.exit_code(), EXIT_OK);
+        r.feeds.push(FeedStatus {
+            name: "f".into(),
+            outcome: Outcome::Failed,
+            error: None,
+            entries: 0,
+            accepted_at: None,
+            rejected_lines: 0,
+        });
+        assert_eq!(r.exit_code(), EXIT_FEEDS_FAILED);
+        r.applied = Some(false);
+        assert_eq!(r.exit_code(), EXIT_APPLY_FAILED);
+    }
+}

@@ -1,0 +1,331 @@
+//! `iocguard sync` end to end with local feed files: exit codes, the
+//! last-good cache, and the sanity guards. (HTTP(S) sources and the kernel
+//! side are covered by their own tests.)
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Env {
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(tag: &str) -> Env {
+        let dir = std::env::temp_dir().join(format!("iocguard-sync-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Env { dir }
+    }
+
+    fn feed(&self, name: &str, body: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        fs::write(&p, body).unwrap();
+        p
+    }
+
+    fn config(&self, feeds: &[(&str, &Path)], extra: &str) -> PathBuf {
+        let mut c = format!(
+            "config iocguard 'main'\n\toption state_dir '{0}/state'\n\toption run_dir '{0}/run'\n{extra}\n",
+            self.dir.display()
+        );
+        for (name, path) in feeds {
+            c += &format!("config feed '{name}'\n\toption url '{}'\n", path.display());
+        }
+        let p = self.dir.join("iocguard.conf");
+        fs::write(&p, c).unwrap();
+        p
+    }
+
+    fn sync(&self, cfg: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_iocguard"))
+            .arg("--config")
+            .arg(cfg)
+            .arg("sync")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out.status.code().unwrap_or(-1), json, stderr)
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ips(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("11.0.{}.{}\n", i / 250, i % 250 + 1))
+        .collect()
+}
+
+#[test]
+fn good_feeds_exit_zero_and_are_cached() {
+    let env = Env::new("good");
+    let a = env.feed("a.txt", &ips(10));
+    let b = env.feed("b.txt", "evil.example\nbad.example\n");
+    let cfg = env.config(&[("a", &a), ("b", &b)], "");
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["v4_entries"], 10);
+    assert_eq!(json["domains"], 2);
+    assert!(env.dir.join("state/feeds/a.z").exists());
+    assert!(env.dir.join("run/sync.json").exists());
+    // Unchanged second run: the cache files are not rewritten.
+    let before = fs::metadata(env.dir.join("state/feeds/a.z"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["feeds"][0]["outcome"], "unchanged");
+    assert_eq!(
+        fs::metadata(env.dir.join("state/feeds/a.z"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+}
+
+#[test]
+fn broken_feed_keeps_previous_copy_and_exits_one() {
+    let env = Env::new("broken");
+    let a = env.feed("a.txt", &ips(10));
+    let cfg = env.config(&[("a", &a)], "");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>").unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(json["feeds"][0]["outcome"], "failed");
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("HTML page"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 10, "previous copy must stay in the set");
+    fs::remove_file(&a).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read file"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 10);
+}
+
+#[test]
+fn shrink_guard_and_force() {
+    let env = Env::new("shrink");
+    let a = env.feed("a.txt", &ips(100));
+    let cfg = env.config(&[("a", &a)], "\toption max_shrink '50'");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, ips(40)).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("shrank from 100 to 40"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 100);
+    let (code, json, _) = env.sync(&cfg, &["--force"]);
+    assert_eq!(code, 0);
+    assert_eq!(json["v4_entries"], 40);
+}
+
+#[test]
+fn emptied_feed_is_refused() {
+    let env = Env::new("empty");
+    let a = env.feed("a.txt", &ips(5));
+    let cfg = env.config(&[("a", &a)], "");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    fs::write(&a, "# nothing today\n").unwrap();
+    let (code, json, _) = env.sync(&cfg, &["--force"]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("no entries"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 5);
+}
+
+#[test]
+fn config_error_exits_two_naming_the_line() {
+    let env = Env::new("cfg");
+    let p = env.dir.join("bad.conf");
+    fs::write(&p, "config iocguard 'main'\n\toption max_shrink 'lots'\n").unwrap();
+    let (code, _, err) = env.sync(&p, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2: option max_shrink"), "{err}");
+}
+
+/// `kill -9` at random points of many syncs must never leave a torn state
+/// file: every cached copy still decompresses and parses, and the next
+/// sync succeeds with the full set.
+#[test]
+fn kill_9_at_random_points_leaves_no_corrupt_state() {
+    let env = Env::new("kill9");
+    // Big enough that a sync takes tens of milliseconds to parse and write.
+    let a = env.feed("a.txt", &ips(60_000));
+    let b = env.feed(
+        "b.txt",
+        &(0..20_000)
+            .map(|i| format!("h{i}.evil.example\n"))
+            .collect::<String>(),
+    );
+    let cfg = env.config(&[("a", &a), ("b", &b)], "\toption max_shrink '100'");
+    assert_eq!(env.sync(&cfg, &[]).0, 0);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..40 {
+        // Alternate contents so every run has something to write.
+        let n = if round % 2 == 0 { 59_000 } else { 60_000 };
+        fs::write(&a, ips(n)).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_iocguard"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("sync")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(std::time::Duration::from_micros(seed % 150_000));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        for feed in ["a", "b"] {
+            let z = env.dir.join(format!("state/feeds/{feed}.z"));
+            let bytes = fs::read(&z).unwrap();
+            assert!(
+                miniz_oxide::inflate::decompress_to_vec_zlib(&bytes).is_ok(),
+                "round {round}: {feed}.z is torn"
+            );
+            let meta = fs::read(env.dir.join(format!("state/feeds/{feed}.json"))).unwrap();
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&meta).is_ok(),
+                "round {round}: meta torn"
+            );
+        }
+    }
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(json["v4_entries"].as_u64().unwrap() >= 59_000);
+    assert_eq!(json["domains"], 20_000);
+}
+
+fn iocguard(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_iocguard"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn minisign_available() -> bool {
+    let ok = Command::new("minisign").arg("-v").output().is_ok();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("minisign is not installed (apt-get install minisign); CI must run the signature tests");
+    }
+    ok
+}
+
+#[test]
+fn signed_feeds_are_verified_and_replays_refused() {
+    let env = Env::new("signed");
+    let d = &env.dir;
+    assert!(iocguard(&["feed", "keygen"], d).status.success());
+    let pubkey = fs::read_to_string(d.join("iocguard.pub")).unwrap();
+    let key_line = pubkey.lines().nth(1).unwrap().to_string();
+    let a = env.feed("a.txt", &ips(20));
+    let sign = |comment: &str| {
+        let out = iocguard(
+            &[
+                "feed",
+                "sign",
+                "--sec",
+                "iocguard.key",
+                "--comment",
+                comment,
+                "a.txt",
+            ],
+            d,
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    let cfg = env.config(&[("a", &a)], "");
+    let text = fs::read_to_string(&cfg).unwrap() + &format!("\toption pubkey '{key_line}'\n");
+    fs::write(&cfg, text).unwrap();
+
+    // Unsigned: refused, nothing cached.
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no signature"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 0);
+
+    // Signed: accepted.
+    sign("timestamp:2000000000\tfile:a.txt");
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err} {json}");
+    assert_eq!(json["v4_entries"], 20);
+
+    // Tampered body: refused, previous copy kept.
+    fs::write(&a, ips(25)).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("signature check failed"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 20);
+
+    // Correctly signed but older than the copy in use: a replay.
+    sign("timestamp:1900000000\tfile:a.txt");
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 1);
+    assert!(
+        json["feeds"][0]["error"].as_str().unwrap().contains("replay"),
+        "{json}"
+    );
+    assert_eq!(json["v4_entries"], 20);
+
+    // Signed by the real minisign tool with the same key: accepted.
+    if minisign_available() {
+        let out = Command::new("minisign")
+            .args([
+                "-S",
+                "-s",
+                "iocguard.key",
+                "-m",
+                "a.txt",
+                "-t",
+                "timestamp:2100000000",
+            ])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (code, json, _) = env.sync(&cfg, &[]);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(json["v4_entries"], 25);
+    }
+}
