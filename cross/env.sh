@@ -26,10 +26,14 @@ case "$cross_target" in
     export "CARGO_TARGET_${T}_LINKER=rust-lld"
     # Crates with C code (none today; ring/zstd would be) need a C cross
     # compiler for objects only; point cc-rs at Debian's if present.
+    # ring (rustls, ed25519) is such a crate. Its C is freestanding, so
+    # Debian's glibc-targeting gcc is fine for objects.
     arch=${cross_target%%-*}
     if [ "$arch" = aarch64 ] && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
       export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
     fi
+    # cc-rs would look for x86_64-linux-musl-gcc, which Debian does not have.
+    [ "$arch" = x86_64 ] && export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-gcc}
     CARGO_CMD=("$CARGO")
     CROSS_BUILD_ARGS=()
     CROSS_RUNNER=qemu-$arch
@@ -62,7 +66,9 @@ case "$cross_target" in
     [ -f "$sf/.done" ] || bash "$cross_root/cross/mips-sf-toolchain.sh" "$arch" >&2 || return 1
     export "CARGO_TARGET_${T}_LINKER=$sf/cc"
     export "CARGO_TARGET_${T}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static -L $sf/unwind"
-    export "CC_${cross_target//-/_}=$arch-linux-gnu-gcc" "CXX_${cross_target//-/_}=$arch-linux-gnu-g++"
+    # C objects (ring) against the soft-float musl headers: Debian's glibc
+    # headers have no o32 soft-float variant (gnu/stubs-o32_soft.h).
+    export "CC_${cross_target//-/_}=$sf/cc" "CXX_${cross_target//-/_}=$arch-linux-gnu-g++"
     export "CFLAGS_${cross_target//-/_}=-msoft-float" "CXXFLAGS_${cross_target//-/_}=-msoft-float"
     CARGO_CMD=("$CARGO" +nightly)
     # llvm-libunwind: std links our libunwind.a instead of libgcc_eh.
