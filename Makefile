@@ -41,6 +41,7 @@ clean:
 # --- Cross builds and the OpenWrt package (cross/, openwrt/) ---------------
 # make cross TARGET=armv7-unknown-linux-musleabihf   one static stripped binary
 # make cross-all                                     the three router targets
+# make cross TARGET=mipsel-unknown-linux-musl        soft-float ramips; mips-… for ath79 (cross/README.md)
 # make test-aarch64     unit tests + release smoke run under qemu-aarch64
 # make size             binary sizes and per-crate breakdown (cargo-bloat)
 # make ipk ARCH=aarch64_generic                      .ipk without the SDK

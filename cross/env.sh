@@ -26,10 +26,14 @@ case "$cross_target" in
     export "CARGO_TARGET_${T}_LINKER=rust-lld"
     # Crates with C code (none today; ring/zstd would be) need a C cross
     # compiler for objects only; point cc-rs at Debian's if present.
+    # ring (rustls, ed25519) is such a crate. Its C is freestanding, so
+    # Debian's glibc-targeting gcc is fine for objects.
     arch=${cross_target%%-*}
     if [ "$arch" = aarch64 ] && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; then
       export CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc
     fi
+    # cc-rs would look for x86_64-linux-musl-gcc, which Debian does not have.
+    [ "$arch" = x86_64 ] && export CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-gcc}
     CARGO_CMD=("$CARGO")
     CROSS_BUILD_ARGS=()
     CROSS_RUNNER=qemu-$arch
@@ -54,8 +58,24 @@ case "$cross_target" in
     CROSS_RUNNER=qemu-arm
     ;;
   mips-unknown-linux-musl | mipsel-unknown-linux-musl)
-    echo "cross: $cross_target is documented in cross/README.md but not built here (needs a soft-float musl)" >&2
-    return 1
+    # Tier 3, soft-float (ath79/ramips CPUs have no FPU): std from rust-src
+    # on nightly; musl and LLVM libunwind built soft-float under
+    # target/cross/<arch>-sf by cross/mips-sf-toolchain.sh (see README).
+    arch=${cross_target%%-*}
+    sf=$cross_root/target/cross/$arch-sf
+    [ -f "$sf/.done" ] || bash "$cross_root/cross/mips-sf-toolchain.sh" "$arch" >&2 || return 1
+    export "CARGO_TARGET_${T}_LINKER=$sf/cc"
+    export "CARGO_TARGET_${T}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static -L $sf/unwind"
+    # C objects (ring) against the soft-float musl headers: Debian's glibc
+    # headers have no o32 soft-float variant (gnu/stubs-o32_soft.h).
+    export "CC_${cross_target//-/_}=$sf/cc" "CXX_${cross_target//-/_}=$arch-linux-gnu-g++"
+    export "CFLAGS_${cross_target//-/_}=-msoft-float" "CXXFLAGS_${cross_target//-/_}=-msoft-float"
+    CARGO_CMD=("$CARGO" +nightly)
+    # llvm-libunwind: std links our libunwind.a instead of libgcc_eh.
+    CROSS_BUILD_ARGS=('-Zbuild-std=std,panic_abort' '-Zbuild-std-features=llvm-libunwind')
+    # 24Kc: the FPU-less core of ath79/ramips; a hard-float instruction
+    # would trap here.
+    CROSS_RUNNER="qemu-$arch -cpu 24Kc"
     ;;
   *)
     echo "cross: unknown target $cross_target (see cross/README.md)" >&2

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 budget=3000000
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf x86_64-unknown-linux-musl)
+[ ${#targets[@]} -gt 0 ] || targets=(aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf x86_64-unknown-linux-musl
+  mipsel-unknown-linux-musl mips-unknown-linux-musl)
 
 have_bloat=0
 if [ "${SIZE_BLOAT:-1}" != 0 ]; then

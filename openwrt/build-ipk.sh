@@ -7,7 +7,8 @@
 # --arch  OpenWrt package architecture (opkg print-architecture on the
 #         router): aarch64_* (e.g. aarch64_generic, aarch64_cortex-a53),
 #         arm_cortex-a*_{vfp*,neon*} (armv7 with an FPU, e.g.
-#         arm_cortex-a7_neon-vfpv4), x86_64.
+#         arm_cortex-a7_neon-vfpv4), x86_64, mipsel_* / mips_* (e.g.
+#         mipsel_24kc; soft-float, see cross/README.md).
 # --bin   use this binary instead of building one with cross/build.sh (the
 #         packaging is architecture-independent except the binary; the test
 #         packs the host binary this way to stay fast).
@@ -41,10 +42,9 @@ case $arch in
   aarch64_*) target=aarch64-unknown-linux-musl ;;
   arm_cortex-a*_*vfp* | arm_cortex-a*_neon*) target=armv7-unknown-linux-musleabihf ;;
   x86_64) target=x86_64-unknown-linux-musl ;;
-  mips*)
-    echo "build-ipk: $arch needs a mips/mipsel musl soft-float build, see cross/README.md" >&2
-    exit 2
-    ;;
+  # ath79/ramips (24Kc, 74Kc, 1004Kc): soft-float, see cross/README.md.
+  mipsel_*) target=mipsel-unknown-linux-musl ;;
+  mips_*) target=mips-unknown-linux-musl ;;
   *) echo "build-ipk: no recipe for package architecture $arch" >&2; exit 2 ;;
 esac
 
