@@ -13,3 +13,4 @@ pub mod check;
 pub mod cli;
 pub mod feed;
 pub mod indicator;
+pub mod nft;
