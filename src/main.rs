@@ -145,9 +145,16 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(0)
         }
-        Command::Flush { table } => {
-            let table = table.unwrap_or_else(|| EnforceConfig::default().table);
-            let removed = nft::flush(&table).map_err(|e| e.to_string())?;
+        Command::Flush { table, run_dir } => {
+            let mut cfg = EnforceConfig::default();
+            if let Some(t) = table {
+                cfg.table = t;
+            }
+            if let Some(d) = run_dir {
+                cfg.run_dir = d.into();
+            }
+            let table = cfg.table.clone();
+            let removed = nft::flush_all(&cfg).map_err(|e| e.to_string())?;
             out(&if removed {
                 format!("table inet {table} removed\n")
             } else {
@@ -155,9 +162,11 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             });
             Ok(0)
         }
-        Command::Status { table } => {
-            let table = table.unwrap_or_else(|| EnforceConfig::default().table);
-            let st = nft::status::status(&table).map_err(|e| e.to_string())?;
+        Command::Status { table, run_dir, count } => {
+            let d = EnforceConfig::default();
+            let table = table.unwrap_or(d.table);
+            let run_dir = run_dir.map(Into::into).unwrap_or(d.run_dir);
+            let st = nft::status::status(&table, &run_dir, count).map_err(|e| e.to_string())?;
             if common.json {
                 out(&(serde_json::to_string_pretty(&st).map_err(|e| e.to_string())? + "\n"));
             } else {
@@ -212,6 +221,9 @@ fn enforce_config(f: &EnforceFlags, allow: &[String]) -> Result<EnforceConfig, S
     cfg.force_dns = !f.no_force_dns;
     cfg.block_dot = !f.no_block_dot;
     cfg.inbound = f.inbound;
+    if let Some(d) = &f.run_dir {
+        cfg.run_dir = d.into();
+    }
     for a in allow {
         match parse_indicator(a) {
             Ok(Indicator::V4(p)) => cfg.allow_v4.push(p),

@@ -66,11 +66,17 @@ pub enum Command {
     Flush {
         /// `--table NAME`.
         table: Option<String>,
+        /// `--run-dir DIR`.
+        run_dir: Option<String>,
     },
     /// `iocguard status`: what the kernel holds.
     Status {
         /// `--table NAME`.
         table: Option<String>,
+        /// `--run-dir DIR`.
+        run_dir: Option<String>,
+        /// `--count`: count set elements from the kernel.
+        count: bool,
     },
     /// `--help` for a subcommand (or the top level when `None`).
     Help(Option<String>),
@@ -100,6 +106,8 @@ pub struct EnforceFlags {
     pub no_block_dot: bool,
     /// `--inbound`.
     pub inbound: bool,
+    /// `--run-dir DIR`.
+    pub run_dir: Option<String>,
 }
 
 /// Parses the full argument list (without the program name).
@@ -216,6 +224,7 @@ fn parse_apply(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
             Long("no-force-dns") => e.no_force_dns = true,
             Long("no-block-dot") => e.no_block_dot = true,
             Long("inbound") => e.inbound = true,
+            Long("run-dir") => e.run_dir = Some(p.value()?.string()?),
             Long("help") | Short('h') => return Ok(Command::Help(Some("apply".into()))),
             other => return Err(other.unexpected()),
         }
@@ -234,21 +243,23 @@ fn parse_apply(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
 }
 
 fn parse_table_only(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
-    let mut table = None;
+    let (mut table, mut run_dir, mut count) = (None, None, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("config") => c.config = Some(p.value()?.string()?),
             Long("json") => c.json = true,
             Short('v') => c.verbose += 1,
             Long("table") => table = Some(p.value()?.string()?),
+            Long("run-dir") => run_dir = Some(p.value()?.string()?),
+            Long("count") if sub == "status" => count = true,
             Long("help") | Short('h') => return Ok(Command::Help(Some(sub.into()))),
             other => return Err(other.unexpected()),
         }
     }
     Ok(if sub == "flush" {
-        Command::Flush { table }
+        Command::Flush { table, run_dir }
     } else {
-        Command::Status { table }
+        Command::Status { table, run_dir, count }
     })
 }
 
@@ -350,6 +361,7 @@ options:
   --no-force-dns         do not redirect LAN DNS (port 53) to the router
   --no-block-dot         do not reject DNS over TLS (853) from the LAN
   --inbound              also drop packets coming from listed sources
+  --run-dir DIR          RAM directory for the record of installed sets [/tmp/iocguard]
   --allow VALUE          never block this IP or CIDR (repeatable)
   --allow-reserved CIDR  let feeds block this normally protected range
   --json                 print what changed as JSON
@@ -358,17 +370,22 @@ exit codes: 0 installed; 2 bad usage, unusable feed, or the kernel refused
 ";
 
 const FLUSH_HELP: &str = "\
-usage: iocguard flush [--table NAME]
+usage: iocguard flush [--table NAME] [--run-dir DIR]
 
 Deletes table inet iocguard (or NAME) and so every rule, set and counter
 iocguard installed. Tables of other owners (fw4) are never touched.
 ";
 
 const STATUS_HELP: &str = "\
-usage: iocguard status [--table NAME] [--json]
+usage: iocguard status [--table NAME] [--run-dir DIR] [--count] [--json]
 
 Shows whether the table is installed, how many ranges each set holds and
-the named counters (blocked attempts, log messages, DNS redirects).
+the named counters (blocked attempts, log messages, DNS redirects). Set
+sizes come from iocguard's record of its last update, checked against the
+kernel's set handles; --count counts them in the kernel instead (slow for
+large sets: the kernel walks an interval set once per reply message).
+
+exit codes: 0 installed; 1 not installed; 2 error
 ";
 
 #[cfg(test)]
@@ -442,9 +459,19 @@ mod tests {
         assert!(parse(args("apply")).is_err());
         assert_eq!(
             parse(args("status --table x")).unwrap().1,
-            Command::Status { table: Some("x".into()) }
+            Command::Status {
+                table: Some("x".into()),
+                run_dir: None,
+                count: false
+            }
         );
-        assert_eq!(parse(args("flush")).unwrap().1, Command::Flush { table: None });
+        assert_eq!(
+            parse(args("flush")).unwrap().1,
+            Command::Flush {
+                table: None,
+                run_dir: None
+            }
+        );
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //!   that table and nothing else.
 //! - **No empty window.** The structure is re-applied as one idempotent
 //!   nft transaction that never flushes an indicator set; indicator sets
-//!   change by *diff* against what the kernel holds (read back with a
-//!   `NFT_MSG_GETSETELEM` dump, so a hand edit or a half-finished earlier
-//!   run is seen as it is), in bounded transactions that each move whole
-//!   clusters of changed ranges (see [`diff`]), so no address that stays
-//!   listed is ever unlisted in between.
+//!   change by *diff* against what was last committed (a record checked
+//!   against the kernel's table and set handles, falling back to a
+//!   `NFT_MSG_GETSETELEM` dump whenever it cannot be trusted, see
+//!   [`state`]), in bounded transactions that each move whole clusters of
+//!   changed ranges (see [`diff`]), so no address that stays listed is
+//!   ever unlisted in between.
 //! - **Lean bulk loading.** Elements are encoded straight into one reused
 //!   batch buffer of at most [`DEFAULT_TXN_RANGES`] ranges and sent as raw
 //!   nfnetlink batches; memory does not grow with the set beyond the
@@ -28,6 +29,7 @@ pub mod diff;
 pub mod netlink;
 pub mod policy;
 pub mod ruleset;
+pub mod state;
 pub mod status;
 
 pub use policy::{Action, EnforceConfig};
@@ -36,6 +38,7 @@ use netlink::socket::{NlError, Socket};
 use netlink::{elems_to_ranges, end_elem_len, Batch, ElemOp, Key, MAX_LIST_BYTES};
 use nix::errno::Errno;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// Blocked IPv4 destinations (interval set).
@@ -119,6 +122,8 @@ pub struct SetUpdate {
     pub deleted: usize,
     /// Kernel transactions used.
     pub transactions: usize,
+    /// Where the installed ranges were read from: `record` or `kernel`.
+    pub source: &'static str,
 }
 
 /// Streams set elements to the kernel in bounded transactions.
@@ -126,6 +131,7 @@ pub struct Loader {
     pub(crate) sock: Socket,
     batch: Batch,
     txn_ranges: usize,
+    state_dir: Option<PathBuf>,
 }
 
 impl Loader {
@@ -135,7 +141,15 @@ impl Loader {
             sock: Socket::open().map_err(NftError::Socket)?,
             batch: Batch::new(0),
             txn_ranges: DEFAULT_TXN_RANGES,
+            state_dir: None,
         })
+    }
+
+    /// Keeps a record of committed ranges in `dir` (see [`state`]);
+    /// without one every update dumps the kernel set.
+    pub fn with_state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
     }
 
     /// Sets the number of ranges per transaction (for benchmarks).
@@ -163,18 +177,71 @@ impl Loader {
     /// Makes `table`/`set` hold exactly `wanted` (sorted, disjoint,
     /// non-adjacent inclusive ranges), changing only the difference.
     pub fn sync<K: Key>(&mut self, table: &str, set: &str, wanted: &[(K, K)]) -> Result<SetUpdate, NftError> {
-        let installed = self.installed::<K>(table, set)?;
-        let (del, add) = diff::diff(&installed, wanted);
+        let sock_err = NftError::Socket;
+        let handles = match (
+            self.sock.table_handle(table).map_err(sock_err)?,
+            self.sock.set_handle(table, set).map_err(sock_err)?,
+        ) {
+            (Some(table), Some(set)) => Some(state::Handles { table, set }),
+            _ => None,
+        };
+        let path = self.state_dir.as_ref().map(|d| state::path(d, table, set));
+        let recorded = match (&path, handles) {
+            (Some(p), Some(h)) => state::load::<K>(p, h),
+            _ => None,
+        };
+        let from_record = recorded.is_some();
+        let installed = match recorded {
+            Some(r) => r,
+            None => self.installed::<K>(table, set)?,
+        };
+        let mut r = self.update(table, set, &installed, wanted, if from_record { "record" } else { "kernel" });
         drop(installed);
-        let before = wanted.len() + del.len() - add.len();
+        // A record that disagrees with the kernel (hand edits): retry once
+        // against the truth.
+        if from_record {
+            if let Err(NftError::Refused {
+                errno: Errno::ENOENT | Errno::EEXIST,
+                ..
+            }) = r
+            {
+                log::warn!("set {set}: the kernel disagrees with the record; re-reading the set");
+                let installed = self.installed::<K>(table, set)?;
+                r = self.update(table, set, &installed, wanted, "kernel");
+            }
+        }
+        if let Some(p) = &path {
+            match (&r, handles) {
+                (Ok(_), Some(h)) => {
+                    if let Err(e) = state::save(p, h, wanted) {
+                        log::warn!("cannot write {}: {e}; the next update re-reads the kernel", p.display());
+                        state::remove(p);
+                    }
+                }
+                _ => state::remove(p),
+            }
+        }
+        r
+    }
+
+    fn update<K: Key>(
+        &mut self,
+        table: &str,
+        set: &str,
+        installed: &[(K, K)],
+        wanted: &[(K, K)],
+        source: &'static str,
+    ) -> Result<SetUpdate, NftError> {
+        let (del, add) = diff::diff(installed, wanted);
         let txns = self.apply_changes(table, set, &del, &add)?;
         Ok(SetUpdate {
             set: set.into(),
-            before,
+            before: installed.len(),
             after: wanted.len(),
             added: add.len(),
             deleted: del.len(),
             transactions: txns,
+            source,
         })
     }
 
@@ -262,29 +329,11 @@ pub fn run_nft(what: &'static str, args: &[&str], input: Option<&str>) -> Result
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// True when `table inet TABLE` exists.
+/// True when `table inet TABLE` exists (asked over netlink: `nft list`
+/// would fetch every set element first, minutes for a million).
 pub fn table_exists(table: &str) -> Result<bool, NftError> {
-    let out = Command::new("nft")
-        .args(["-t", "list", "table", "inet", table])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| NftError::Nft {
-            what: "list table",
-            msg: format!("cannot run nft: {e}"),
-        })?;
-    if out.status.success() {
-        return Ok(true);
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("No such file or directory") {
-        Ok(false)
-    } else {
-        Err(NftError::Nft {
-            what: "list table",
-            msg: stderr.lines().next().unwrap_or("").to_string(),
-        })
-    }
+    let mut sock = Socket::open().map_err(NftError::Socket)?;
+    Ok(sock.table_handle(table).map_err(NftError::Socket)?.is_some())
 }
 
 /// Installs or refreshes the structural ruleset (one nft transaction) and
@@ -336,7 +385,7 @@ pub fn apply(cfg: &EnforceConfig, wanted: Wanted<'_>, if_missing: bool) -> Resul
         return Ok(report);
     }
     install_ruleset(cfg)?;
-    let mut loader = Loader::new()?;
+    let mut loader = Loader::new()?.with_state_dir(&cfg.run_dir);
     let t = &cfg.table;
     report.sets.push(loader.sync(t, SET_V4, wanted.v4)?);
     report.sets.push(loader.sync(t, SET_V6, wanted.v6)?);
@@ -354,4 +403,13 @@ pub fn flush(table: &str) -> Result<bool, NftError> {
     }
     run_nft("flush", &["-f", "-"], Some(&ruleset::flush(table)))?;
     Ok(true)
+}
+
+/// [`flush`], also dropping the records of committed ranges.
+pub fn flush_all(cfg: &EnforceConfig) -> Result<bool, NftError> {
+    let r = flush(&cfg.table)?;
+    for set in [SET_V4, SET_V6, SET_DOH4, SET_DOH6] {
+        state::remove(&state::path(&cfg.run_dir, &cfg.table, set));
+    }
+    Ok(r)
 }

@@ -4,6 +4,7 @@
 
 use crate::indicator::{V4Prefix, V6Prefix};
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 /// What happens to a packet to a listed destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +63,9 @@ pub struct EnforceConfig {
     pub allow_v4: Vec<V4Prefix>,
     /// Never-blocked IPv6 destinations.
     pub allow_v6: Vec<V6Prefix>,
+    /// RAM directory for runtime state (`option run_dir`), here the record
+    /// of committed set contents.
+    pub run_dir: PathBuf,
 }
 
 impl Default for EnforceConfig {
@@ -81,6 +85,7 @@ impl Default for EnforceConfig {
             inbound: false,
             allow_v4: Vec::new(),
             allow_v6: Vec::new(),
+            run_dir: PathBuf::from("/tmp/iocguard"),
         }
     }
 }

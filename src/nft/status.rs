@@ -1,12 +1,16 @@
 //! `iocguard status` for the kernel side: is the table there, how many
-//! ranges each set holds, and the named counters. Sets are counted by
-//! streaming a netlink dump (no element is kept or printed); counters come
-//! from `nft -j list counters`, which lists no set elements.
+//! ranges each set holds, and the named counters. All of it over netlink:
+//! sets are counted by streaming an element dump (nothing is kept or
+//! printed), counters come from an object dump. `nft list counters` or
+//! `nft -t list table` are not used: nft 1.0.6 fetches every set element
+//! into its cache first (70–100 s and 1.3 GB for a million ranges).
 
 use super::netlink::Key;
-use super::{run_nft, table_exists, Loader, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
+use super::{table_exists, Loader, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
 use super::{SET_V4, SET_V6};
+use super::state::{self, Handles};
 use serde::Serialize;
+use std::path::Path;
 use std::fmt::Write as _;
 
 /// Element counts of one set.
@@ -14,10 +18,12 @@ use std::fmt::Write as _;
 pub struct SetCount {
     /// The set's name.
     pub name: String,
-    /// Intervals (start elements).
-    pub ranges: usize,
-    /// Kernel elements (starts and ends).
-    pub elements: usize,
+    /// Intervals installed; `None` when unknown (no trusted record and no
+    /// kernel count asked for).
+    pub ranges: Option<usize>,
+    /// `record` (iocguard's record, matched to the kernel's table and set
+    /// handles) or `kernel` (counted from an element dump).
+    pub source: &'static str,
 }
 
 /// One named counter.
@@ -54,7 +60,14 @@ impl KernelStatus {
         }
         let _ = writeln!(s, "table inet {}: installed", self.table);
         for c in &self.sets {
-            let _ = writeln!(s, "  set {:<7} {:>9} ranges ({} elements)", c.name, c.ranges, c.elements);
+            match c.ranges {
+                Some(n) => {
+                    let _ = writeln!(s, "  set {:<7} {:>9} ranges ({})", c.name, n, c.source);
+                }
+                None => {
+                    let _ = writeln!(s, "  set {:<7}   unknown (no record; --count dumps the kernel set)", c.name);
+                }
+            }
         }
         for c in &self.counters {
             let _ = writeln!(s, "  counter {:<15} {:>10} packets {:>12} bytes", c.name, c.packets, c.bytes);
@@ -63,8 +76,11 @@ impl KernelStatus {
     }
 }
 
-/// Reads the kernel state of `table`.
-pub fn status(table: &str) -> Result<KernelStatus, NftError> {
+/// Reads the kernel state of `table`. Indicator set sizes come from the
+/// record of the last commit when the kernel's handles match it; with
+/// `count` (or without a record) the set is counted from a dump, which
+/// takes seconds to minutes for a million ranges (see [`super::state`]).
+pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, NftError> {
     let mut st = KernelStatus {
         table: table.into(),
         present: table_exists(table)?,
@@ -76,24 +92,67 @@ pub fn status(table: &str) -> Result<KernelStatus, NftError> {
     }
     let mut loader = Loader::new()?;
     for name in [SET_V4, SET_V6, SET_DOH4, SET_DOH6, SET_ALLOW4, SET_ALLOW6] {
-        let c = if name.ends_with('4') {
-            count::<u32>(&mut loader, table, name)?
+        // The allow sets are small and not recorded: always counted.
+        let small = name.starts_with("allow");
+        let v4 = name.ends_with('4');
+        let recorded = if small || count {
+            None
         } else {
-            count::<u128>(&mut loader, table, name)?
+            recorded(&mut loader, table, name, run_dir, v4)?
+        };
+        let c = match recorded {
+            Some(n) => SetCount {
+                name: name.into(),
+                ranges: Some(n),
+                source: "record",
+            },
+            None if small || count => SetCount {
+                name: name.into(),
+                ranges: Some(if v4 {
+                    dump_count::<u32>(&mut loader, table, name)?
+                } else {
+                    dump_count::<u128>(&mut loader, table, name)?
+                }),
+                source: "kernel",
+            },
+            None => SetCount {
+                name: name.into(),
+                ranges: None,
+                source: "none",
+            },
         };
         st.sets.push(c);
     }
-    let json = run_nft("list counters", &["-j", "list", "counters", "table", "inet", table], None)?;
-    st.counters = parse_counters(&json);
+    st.counters = loader
+        .sock
+        .counters(table)
+        .map_err(NftError::Socket)?
+        .into_iter()
+        .map(|(name, packets, bytes)| CounterValue { name, packets, bytes })
+        .collect();
     Ok(st)
 }
 
-fn count<K: Key>(loader: &mut Loader, table: &str, set: &str) -> Result<SetCount, NftError> {
-    let (mut ranges, mut elements) = (0, 0);
+fn recorded(loader: &mut Loader, table: &str, set: &str, dir: &Path, v4: bool) -> Result<Option<usize>, NftError> {
+    let th = loader.sock.table_handle(table).map_err(NftError::Socket)?;
+    let sh = loader.sock.set_handle(table, set).map_err(NftError::Socket)?;
+    let (Some(table_h), Some(set_h)) = (th, sh) else {
+        return Ok(None);
+    };
+    let h = Handles { table: table_h, set: set_h };
+    let p = state::path(dir, table, set);
+    Ok(if v4 {
+        state::load::<u32>(&p, h).map(|r| r.len())
+    } else {
+        state::load::<u128>(&p, h).map(|r| r.len())
+    })
+}
+
+fn dump_count<K: Key>(loader: &mut Loader, table: &str, set: &str) -> Result<usize, NftError> {
+    let mut ranges = 0;
     loader
         .sock
         .dump_elems::<K>(table, set, |_, end| {
-            elements += 1;
             if !end {
                 ranges += 1;
             }
@@ -103,55 +162,5 @@ fn count<K: Key>(loader: &mut Loader, table: &str, set: &str) -> Result<SetCount
             set: set.into(),
             source,
         })?;
-    Ok(SetCount {
-        name: set.into(),
-        ranges,
-        elements,
-    })
-}
-
-/// Reads the named counters out of `nft -j list counters` output.
-/// Unknown shapes yield no counters rather than an error: the status of
-/// the sets is still worth showing.
-pub fn parse_counters(json: &str) -> Vec<CounterValue> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
-        return Vec::new();
-    };
-    let items = v.get("nftables").and_then(|x| x.as_array()).cloned().unwrap_or_default();
-    items
-        .iter()
-        .filter_map(|i| i.get("counter"))
-        .filter_map(|c| {
-            Some(CounterValue {
-                name: c.get("name")?.as_str()?.to_string(),
-                packets: c.get("packets")?.as_u64()?,
-                bytes: c.get("bytes")?.as_u64()?,
-            })
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counters_from_nft_json() {
-        let j = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
-          {"counter": {"family": "inet", "name": "blocked_fwd", "table": "iocguard", "handle": 3,
-                       "packets": 5, "bytes": 300}},
-          {"counter": {"family": "inet", "name": "logged", "table": "iocguard", "handle": 4,
-                       "packets": 2, "bytes": 120}}]}"#;
-        let c = parse_counters(j);
-        assert_eq!(c.len(), 2);
-        assert_eq!(
-            c[0],
-            CounterValue {
-                name: "blocked_fwd".into(),
-                packets: 5,
-                bytes: 300
-            }
-        );
-        assert!(parse_counters("garbage").is_empty());
-    }
+    Ok(ranges)
 }

@@ -197,6 +197,71 @@ impl Socket {
         }
     }
 
+    /// Sends a single-object GET and returns the u64 attribute `attr` of
+    /// the reply; `None` when the kernel says `ENOENT`.
+    fn get_handle(&mut self, req: &[u8], seq: u32, attr: u16) -> Result<Option<u64>, NlError> {
+        self.send_all(req)?;
+        let mut found = None;
+        loop {
+            let n = self.recv_one()?;
+            for m in messages(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    continue;
+                }
+                if m.ty == NLMSG_ERROR {
+                    let ack = parse_ack(m.payload)?;
+                    return match Errno::from_raw(-ack.error) {
+                        _ if ack.error == 0 => Ok(found),
+                        Errno::ENOENT => Ok(None),
+                        e => Err(NlError::Kernel(e)),
+                    };
+                }
+                found = Some(super::u64_attr(m.payload, attr)?.unwrap_or(0));
+            }
+        }
+    }
+
+    /// The handle of `table` (family inet), `None` when it does not exist.
+    /// A recreated table gets a new handle.
+    pub fn table_handle(&mut self, table: &str) -> Result<Option<u64>, NlError> {
+        let seq = self.take_seq(1);
+        self.get_handle(&super::gettable(seq, table), seq, super::NFTA_TABLE_HANDLE)
+    }
+
+    /// The handle of `table`/`set`, `None` when it does not exist.
+    pub fn set_handle(&mut self, table: &str, set: &str) -> Result<Option<u64>, NlError> {
+        let seq = self.take_seq(1);
+        self.get_handle(&super::getset(seq, table, set), seq, super::NFTA_SET_HANDLE)
+    }
+
+    /// The counters of `table`: (name, packets, bytes).
+    pub fn counters(&mut self, table: &str) -> Result<Vec<(String, u64, u64)>, NlError> {
+        let seq = self.take_seq(1);
+        self.send_all(&super::getobj_counters_dump(seq, table))?;
+        let mut out = Vec::new();
+        loop {
+            let n = self.recv_one()?;
+            for m in messages(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    continue;
+                }
+                match m.ty {
+                    NLMSG_DONE => return Ok(out),
+                    NLMSG_ERROR => {
+                        let ack = parse_ack(m.payload)?;
+                        if ack.error != 0 {
+                            return Err(NlError::Kernel(Errno::from_raw(-ack.error)));
+                        }
+                        return Ok(out);
+                    }
+                    _ => out.extend(super::parse_counter_obj(m.payload)?),
+                }
+            }
+        }
+    }
+
     /// Sends raw bytes (used by the NFLOG reader for its config messages).
     pub fn send_raw(&self, bytes: &[u8]) -> Result<(), NlError> {
         self.send_all(bytes)
