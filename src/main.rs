@@ -106,7 +106,9 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(if answer.verdict == "blocked" { 0 } else { 1 })
         }
-        cmd @ (Command::Apply { .. } | Command::Flush { .. } | Command::Status { .. }) => run_nft(common, cmd),
+        cmd @ (Command::Apply { .. } | Command::Flush { .. } | Command::Status { .. }) => {
+            run_nft(common, cmd)
+        }
     }
 }
 
@@ -134,7 +136,10 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             if common.json {
                 out(&(serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"));
             } else if !report.changed {
-                out(&format!("table inet {} is present; nothing to do\n", report.table));
+                out(&format!(
+                    "table inet {} is present; nothing to do\n",
+                    report.table
+                ));
             } else {
                 for s in &report.sets {
                     out(&format!(
@@ -162,7 +167,11 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             });
             Ok(0)
         }
-        Command::Status { table, run_dir, count } => {
+        Command::Status {
+            table,
+            run_dir,
+            count,
+        } => {
             let d = EnforceConfig::default();
             let table = table.unwrap_or(d.table);
             let run_dir = run_dir.map(Into::into).unwrap_or(d.run_dir);
@@ -215,8 +224,10 @@ fn enforce_config(f: &EnforceFlags, allow: &[String]) -> Result<EnforceConfig, S
     }
     cfg.lan_ifs = f.lan_if.clone();
     for r in &f.router_addr {
-        cfg.router_addrs
-            .push(r.parse().map_err(|_| format!("--router-addr {r:?} is not an IP address"))?);
+        cfg.router_addrs.push(
+            r.parse()
+                .map_err(|_| format!("--router-addr {r:?} is not an IP address"))?,
+        );
     }
     cfg.force_dns = !f.no_force_dns;
     cfg.block_dot = !f.no_block_dot;

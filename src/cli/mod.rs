@@ -259,7 +259,11 @@ fn parse_table_only(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result
     Ok(if sub == "flush" {
         Command::Flush { table, run_dir }
     } else {
-        Command::Status { table, run_dir, count }
+        Command::Status {
+            table,
+            run_dir,
+            count,
+        }
     })
 }
 

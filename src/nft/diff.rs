@@ -12,9 +12,12 @@
 
 use std::ops::Range;
 
+/// Inclusive ranges, sorted and disjoint.
+pub type Ranges<K> = Vec<(K, K)>;
+
 /// Deletes and adds that turn `installed` into `wanted` (both sorted,
 /// disjoint, inclusive). Ranges present in both are left alone.
-pub fn diff<K: Ord + Copy>(installed: &[(K, K)], wanted: &[(K, K)]) -> (Vec<(K, K)>, Vec<(K, K)>) {
+pub fn diff<K: Ord + Copy>(installed: &[(K, K)], wanted: &[(K, K)]) -> (Ranges<K>, Ranges<K>) {
     let (mut del, mut add) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < installed.len() && j < wanted.len() {
@@ -75,7 +78,10 @@ pub fn plan<K: Ord + Copy>(
             },
         };
         if new_cluster && (i - ti) + (j - tj) >= max_ranges {
-            out.push(Txn { del: ti..i, add: tj..j });
+            out.push(Txn {
+                del: ti..i,
+                add: tj..j,
+            });
             (ti, tj) = (i, j);
         }
         reach = Some(match reach {
@@ -89,7 +95,10 @@ pub fn plan<K: Ord + Copy>(
         }
     }
     if i > ti || j > tj {
-        out.push(Txn { del: ti..i, add: tj..j });
+        out.push(Txn {
+            del: ti..i,
+            add: tj..j,
+        });
     }
     out
 }
@@ -105,7 +114,10 @@ mod tests {
 
     #[test]
     fn unchanged_ranges_are_not_touched() {
-        let (d, a) = diff(&[(1u32, 5), (10, 20), (30, 30)], &[(1, 5), (10, 25), (30, 30), (40, 41)]);
+        let (d, a) = diff(
+            &[(1u32, 5), (10, 20), (30, 30)],
+            &[(1, 5), (10, 25), (30, 30), (40, 41)],
+        );
         assert_eq!(d, vec![(10, 20)]);
         assert_eq!(a, vec![(10, 25), (40, 41)]);
         assert_eq!(diff::<u32>(&[], &[]), (vec![], vec![]));

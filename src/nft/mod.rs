@@ -195,7 +195,13 @@ impl Loader {
             Some(r) => r,
             None => self.installed::<K>(table, set)?,
         };
-        let mut r = self.update(table, set, &installed, wanted, if from_record { "record" } else { "kernel" });
+        let mut r = self.update(
+            table,
+            set,
+            &installed,
+            wanted,
+            if from_record { "record" } else { "kernel" },
+        );
         drop(installed);
         // A record that disagrees with the kernel (hand edits): retry once
         // against the truth.
@@ -214,7 +220,10 @@ impl Loader {
             match (&r, handles) {
                 (Ok(_), Some(h)) => {
                     if let Err(e) = state::save(p, h, wanted) {
-                        log::warn!("cannot write {}: {e}; the next update re-reads the kernel", p.display());
+                        log::warn!(
+                            "cannot write {}: {e}; the next update re-reads the kernel",
+                            p.display()
+                        );
                         state::remove(p);
                     }
                 }

@@ -96,7 +96,8 @@ impl EnforceConfig {
         let ok_name = |s: &str| {
             !s.is_empty()
                 && s.len() <= 31
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                 && s.as_bytes()[0].is_ascii_alphabetic()
         };
         if !ok_name(&self.table) {

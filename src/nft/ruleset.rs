@@ -98,7 +98,10 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
             cfg.nflog_group
         );
     };
-    for (chain, counter, tag) in [("block_fwd", "blocked_fwd", "fwd"), ("block_out", "blocked_out", "out")] {
+    for (chain, counter, tag) in [
+        ("block_fwd", "blocked_fwd", "fwd"),
+        ("block_out", "blocked_out", "out"),
+    ] {
         regular_chain(w, t, chain);
         let _ = writeln!(w, "add rule inet {t} {chain} counter name \"{counter}\"");
         log(w, chain, tag);
@@ -223,7 +226,10 @@ fn src_rules(w: &mut String, t: &str, chain: &str) {
 fn refuse(w: &mut String, t: &str, chain: &str, action: Action) {
     match action {
         Action::Reject => {
-            let _ = writeln!(w, "add rule inet {t} {chain} meta l4proto tcp reject with tcp reset");
+            let _ = writeln!(
+                w,
+                "add rule inet {t} {chain} meta l4proto tcp reject with tcp reset"
+            );
             let _ = writeln!(w, "add rule inet {t} {chain} reject with icmpx admin-prohibited");
         }
         Action::Drop => {
@@ -327,7 +333,9 @@ mod tests {
             &"add chain inet iocguard forward { type filter hook forward priority -150; policy accept; }"
         ));
         assert!(l.contains(&"add rule inet iocguard forward ip daddr @v4 ip daddr != @allow4 goto block_fwd"));
-        assert!(l.contains(&"add rule inet iocguard output ip6 daddr @v6 ip6 daddr != @allow6 goto block_out"));
+        assert!(
+            l.contains(&"add rule inet iocguard output ip6 daddr @v6 ip6 daddr != @allow6 goto block_out")
+        );
         assert!(l.contains(
             &"add rule inet iocguard block_fwd limit name \"log_rate\" counter name \"logged\" \
               log prefix \"iocguard fwd \" group 10"

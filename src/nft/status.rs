@@ -6,12 +6,12 @@
 //! into its cache first (70–100 s and 1.3 GB for a million ranges).
 
 use super::netlink::Key;
+use super::state::{self, Handles};
 use super::{table_exists, Loader, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
 use super::{SET_V4, SET_V6};
-use super::state::{self, Handles};
 use serde::Serialize;
-use std::path::Path;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// Element counts of one set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,12 +65,20 @@ impl KernelStatus {
                     let _ = writeln!(s, "  set {:<7} {:>9} ranges ({})", c.name, n, c.source);
                 }
                 None => {
-                    let _ = writeln!(s, "  set {:<7}   unknown (no record; --count dumps the kernel set)", c.name);
+                    let _ = writeln!(
+                        s,
+                        "  set {:<7}   unknown (no record; --count dumps the kernel set)",
+                        c.name
+                    );
                 }
             }
         }
         for c in &self.counters {
-            let _ = writeln!(s, "  counter {:<15} {:>10} packets {:>12} bytes", c.name, c.packets, c.bytes);
+            let _ = writeln!(
+                s,
+                "  counter {:<15} {:>10} packets {:>12} bytes",
+                c.name, c.packets, c.bytes
+            );
         }
         s
     }
@@ -133,13 +141,22 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
     Ok(st)
 }
 
-fn recorded(loader: &mut Loader, table: &str, set: &str, dir: &Path, v4: bool) -> Result<Option<usize>, NftError> {
+fn recorded(
+    loader: &mut Loader,
+    table: &str,
+    set: &str,
+    dir: &Path,
+    v4: bool,
+) -> Result<Option<usize>, NftError> {
     let th = loader.sock.table_handle(table).map_err(NftError::Socket)?;
     let sh = loader.sock.set_handle(table, set).map_err(NftError::Socket)?;
     let (Some(table_h), Some(set_h)) = (th, sh) else {
         return Ok(None);
     };
-    let h = Handles { table: table_h, set: set_h };
+    let h = Handles {
+        table: table_h,
+        set: set_h,
+    };
     let p = state::path(dir, table, set);
     Ok(if v4 {
         state::load::<u32>(&p, h).map(|r| r.len())

@@ -203,7 +203,12 @@ impl Batch {
             open: None,
             msgs: 0,
         };
-        b.header(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+        b.header(
+            NFNL_MSG_BATCH_BEGIN,
+            NLM_F_REQUEST,
+            NFPROTO_UNSPEC,
+            NFNL_SUBSYS_NFTABLES,
+        );
         b
     }
 
@@ -214,7 +219,12 @@ impl Batch {
         self.next_seq = seq;
         self.open = None;
         self.msgs = 0;
-        self.header(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+        self.header(
+            NFNL_MSG_BATCH_BEGIN,
+            NLM_F_REQUEST,
+            NFPROTO_UNSPEC,
+            NFNL_SUBSYS_NFTABLES,
+        );
     }
 
     /// Writes an nlmsghdr + nfgenmsg; returns the header's offset.
@@ -286,7 +296,8 @@ impl Batch {
         self.nest_end(k);
         if interval_end {
             put_attr_hdr(&mut self.buf, NFTA_SET_ELEM_FLAGS, NLA_HDRLEN + 4);
-            self.buf.extend_from_slice(&NFT_SET_ELEM_INTERVAL_END.to_be_bytes());
+            self.buf
+                .extend_from_slice(&NFT_SET_ELEM_INTERVAL_END.to_be_bytes());
         }
         self.nest_end(e);
     }
@@ -307,7 +318,12 @@ impl Batch {
         self.close_elems();
         let first = self.begin_seq.wrapping_add(1);
         let last = self.next_seq.wrapping_sub(1);
-        self.header(NFNL_MSG_BATCH_END, NLM_F_REQUEST, NFPROTO_UNSPEC, NFNL_SUBSYS_NFTABLES);
+        self.header(
+            NFNL_MSG_BATCH_END,
+            NLM_F_REQUEST,
+            NFPROTO_UNSPEC,
+            NFNL_SUBSYS_NFTABLES,
+        );
         (
             &self.buf,
             AckRange {
@@ -462,11 +478,17 @@ pub fn parse_counter_obj(payload: &[u8]) -> Result<Option<(String, u64, u64)>, P
     let data = find_attr(a, NFTA_OBJ_DATA)?.ok_or(ParseError::Malformed)?;
     let u64_of = |t| -> Result<u64, ParseError> {
         match find_attr(data, t)? {
-            Some(v) => Ok(u64::from_be_bytes(v.try_into().map_err(|_| ParseError::Malformed)?)),
+            Some(v) => Ok(u64::from_be_bytes(
+                v.try_into().map_err(|_| ParseError::Malformed)?,
+            )),
             None => Ok(0),
         }
     };
-    Ok(Some((name, u64_of(NFTA_COUNTER_PACKETS)?, u64_of(NFTA_COUNTER_BYTES)?)))
+    Ok(Some((
+        name,
+        u64_of(NFTA_COUNTER_PACKETS)?,
+        u64_of(NFTA_COUNTER_BYTES)?,
+    )))
 }
 
 fn put_nlmsghdr(buf: &mut Vec<u8>, len: u32, ty: u16, flags: u16, seq: u32) {
@@ -776,7 +798,14 @@ mod tests {
 
     #[test]
     fn ranges_from_kernel_elements() {
-        let e = [(0u32, true), (10, false), (21, true), (21, false), (31, true), (40, false)];
+        let e = [
+            (0u32, true),
+            (10, false),
+            (21, true),
+            (21, false),
+            (31, true),
+            (40, false),
+        ];
         assert_eq!(elems_to_ranges(&e), vec![(10, 20), (21, 30), (40, u32::MAX)]);
     }
 

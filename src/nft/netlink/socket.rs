@@ -138,7 +138,11 @@ impl Socket {
             }
         }
         if first_err.is_some() {
-            let _ = setsockopt(&self.fd, sockopt::ReceiveTimeout, &TimeVal::new(REPLY_TIMEOUT_S, 0));
+            let _ = setsockopt(
+                &self.fd,
+                sockopt::ReceiveTimeout,
+                &TimeVal::new(REPLY_TIMEOUT_S, 0),
+            );
             self.drain();
         }
         match first_err {

@@ -1,0 +1,380 @@
+//! Enforcement with real packets: iocguard's nftables table in a router
+//! namespace between a LAN host and WAN servers (see `lab`).
+
+mod lab;
+
+use iocguard::nft::netlink::socket::Socket;
+use iocguard::nft::netlink::{messages, nflog};
+use lab::{in_ns, sa, tcp_probe, udp_probe, Lab, Tcp, Udp};
+use std::time::{Duration, Instant};
+
+const FEED: &str = "\
+# lab feed: hosts and networks inside the WAN namespace
+203.0.113.5
+203.0.113.64/26
+2001:db8:3::5
+2001:db8:3:1::/64
+";
+
+const T: Duration = Duration::from_millis(1500);
+
+fn probe(lab: &Lab, addr: &'static str) -> Tcp {
+    in_ns(&lab.lan, move || tcp_probe(sa(addr), T))
+}
+
+fn counter(lab: &Lab, name: &str) -> u64 {
+    let out = lab.iocguard(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    v["counters"]
+        .as_array()
+        .expect("counters")
+        .iter()
+        .find(|c| c["name"] == name)
+        .and_then(|c| c["packets"].as_u64())
+        .unwrap_or_else(|| panic!("no counter {name}"))
+}
+
+#[test]
+fn listed_destinations_are_refused_and_others_pass() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+
+    // Benign destinations work (also proves the lab routes at all).
+    for a in [
+        "198.51.100.2:8080",
+        "203.0.113.200:8080",
+        "[2001:db8:3::200]:8080",
+    ] {
+        assert_eq!(probe(&lab, a), Tcp::Connected, "{a} should be reachable");
+    }
+    let accepted = lab.accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(accepted, 3);
+
+    // Listed hosts: TCP fails fast with a reset.
+    for a in ["203.0.113.5:8080", "[2001:db8:3::5]:8080"] {
+        let t0 = Instant::now();
+        assert_eq!(probe(&lab, a), Tcp::Reset, "{a} should be reset");
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "{a}: reset took {:?}",
+            t0.elapsed()
+        );
+    }
+    // Every address inside a listed CIDR is blocked, none outside.
+    for a in [
+        "203.0.113.64:8080",
+        "203.0.113.65:8080",
+        "203.0.113.100:8080",
+        "203.0.113.127:8080",
+        "[2001:db8:3:1::]:8080",
+        "[2001:db8:3:1::1]:8080",
+        "[2001:db8:3:1:ffff:ffff:ffff:ffff]:8080",
+    ] {
+        assert_eq!(probe(&lab, a), Tcp::Reset, "{a} is inside a listed CIDR");
+    }
+    for a in [
+        "203.0.113.63:8080",
+        "203.0.113.128:8080",
+        "203.0.113.4:8080",
+        "203.0.113.6:8080",
+        "[2001:db8:3::4]:8080",
+        "[2001:db8:3:2::1]:8080",
+    ] {
+        assert_eq!(
+            probe(&lab, a),
+            Tcp::Connected,
+            "{a} is outside every listed entry"
+        );
+    }
+    assert_eq!(
+        lab.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        9,
+        "no listed address got through"
+    );
+
+    // UDP gets ICMP administratively prohibited; benign UDP echoes.
+    for a in ["203.0.113.5:8081", "[2001:db8:3::5]:8081"] {
+        let r = in_ns(&lab.lan, move || udp_probe(sa(a)));
+        // EHOSTUNREACH (v4 admin-prohibited) or EACCES (v6 admin-prohibited).
+        assert!(matches!(r, Udp::IcmpError(113 | 13)), "{a}: {r:?}");
+    }
+    assert_eq!(
+        lab.datagrams.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "blocked UDP arrived"
+    );
+    // (Echo from the server's own address: AnyIP replies would carry the
+    // wrong source address.)
+    assert_eq!(
+        in_ns(&lab.lan, || udp_probe(sa("198.51.100.2:8081"))),
+        Udp::Echoed
+    );
+    assert_eq!(
+        in_ns(&lab.lan, || udp_probe(sa("[2001:db8:2::2]:8081"))),
+        Udp::Echoed
+    );
+
+    // The router's own traffic is blocked too.
+    assert_eq!(
+        in_ns(&lab.router, || tcp_probe(sa("203.0.113.5:8080"), T)),
+        Tcp::Reset
+    );
+    assert_eq!(
+        in_ns(&lab.router, || tcp_probe(sa("[2001:db8:3::5]:8080"), T)),
+        Tcp::Reset
+    );
+    assert_eq!(
+        in_ns(&lab.router, || tcp_probe(sa("203.0.113.200:8080"), T)),
+        Tcp::Connected
+    );
+
+    // Counters saw it all.
+    assert!(counter(&lab, "blocked_fwd") >= 11);
+    assert!(counter(&lab, "blocked_out") >= 2);
+    assert!(counter(&lab, "logged") >= 1);
+    let st = lab.iocguard(&["status"]);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(text.contains("set v4              2 ranges (record)"), "{text}");
+}
+
+#[test]
+fn blocked_attempts_reach_nflog() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &["--nflog-group", "10"]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let router = lab.router.clone();
+    let reader = std::thread::spawn(move || {
+        lab::enter(&router);
+        let mut s = Socket::open().expect("netlink");
+        s.send_raw(&nflog::bind_msg(1, 10, true)).expect("bind");
+        s.send_raw(&nflog::mode_msg(2, 10)).expect("mode");
+        s.set_timeout(Duration::from_millis(200)).unwrap();
+        tx.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut got = Vec::new();
+        while Instant::now() < deadline && got.len() < 2 {
+            let Ok(buf) = s.recv_raw() else { continue };
+            for m in messages(buf) {
+                if let Ok(Some(p)) = nflog::parse_packet(&m.expect("message")) {
+                    got.push(p);
+                }
+            }
+        }
+        got
+    });
+    rx.recv().unwrap();
+    assert_eq!(probe(&lab, "203.0.113.70:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "[2001:db8:3::5]:8080"), Tcp::Reset);
+    let got = reader.join().unwrap();
+    assert_eq!(got.len(), 2, "two NFLOG packets expected: {got:?}");
+    assert_eq!(got[0].group, 10);
+    assert_eq!(got[0].prefix, "iocguard fwd ");
+    assert_eq!(got[0].src, Some(lab::LAN_V4.parse().unwrap()));
+    assert_eq!(got[0].dst, Some("203.0.113.70".parse().unwrap()));
+    assert_eq!(got[0].hwaddr.as_deref(), Some(&[2u8, 0, 0, 0, 1, 0x10][..]));
+    assert_eq!(got[1].src, Some(lab::LAN_V6.parse().unwrap()));
+    assert_eq!(got[1].dst, Some("2001:db8:3::5".parse().unwrap()));
+}
+
+#[test]
+fn flush_removes_only_iocguard() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let fw4 = lab.feed(
+        "fw4.nft",
+        "table inet fw4 {\n\
+         \tset blocked { type ipv4_addr; elements = { 192.0.2.99 } }\n\
+         \tchain input { type filter hook input priority filter; policy accept; ip saddr @blocked counter drop; }\n\
+         }\n",
+    );
+    let o = lab.nft(&["-f", &fw4.to_string_lossy()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = lab.nft(&["list", "table", "inet", "fw4"]).stdout;
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+    let out = lab.iocguard(&["flush"]);
+    assert!(out.status.success());
+    assert_eq!(
+        lab.nft(&["list", "table", "inet", "fw4"]).stdout,
+        before,
+        "fw4 table changed"
+    );
+    let tables = String::from_utf8_lossy(&lab.nft(&["list", "tables"]).stdout).to_string();
+    assert_eq!(tables.trim(), "table inet fw4");
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Connected);
+    // Flushing again is harmless.
+    let again = lab.iocguard(&["flush"]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("was not installed"));
+}
+
+#[test]
+fn apply_if_missing_restores_a_deleted_table() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+    let noop = lab.apply(&feed, &["--if-missing"]);
+    assert!(String::from_utf8_lossy(&noop.stdout).contains("nothing to do"));
+    // What `fw4 flush` / `service firewall stop` does to every table.
+    assert!(lab.nft(&["delete", "table", "inet", "iocguard"]).status.success());
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Connected);
+    let out = lab.apply(&feed, &["--if-missing"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The stale record (old handles) is not trusted: the new set is read.
+    assert!(text.contains("set v4: 2 ranges (+2 -0"), "{text}");
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "[2001:db8:3:1::9]:8080"), Tcp::Reset);
+}
+
+#[test]
+fn feed_updates_change_blocking() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let a = lab.feed("a.txt", "203.0.113.5\n2001:db8:3::5\n203.0.113.32/28\n");
+    let b = lab.feed("b.txt", "203.0.113.6\n2001:db8:3::6\n203.0.113.32/27\n");
+    lab.apply(&a, &[]);
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "203.0.113.6:8080"), Tcp::Connected);
+    assert_eq!(probe(&lab, "203.0.113.50:8080"), Tcp::Connected);
+    let out = lab.apply(&b, &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("set v4: 2 ranges (+2 -2"), "{text}");
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Connected);
+    assert_eq!(probe(&lab, "203.0.113.6:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "203.0.113.50:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "203.0.113.33:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "[2001:db8:3::5]:8080"), Tcp::Connected);
+    assert_eq!(probe(&lab, "[2001:db8:3::6]:8080"), Tcp::Reset);
+    // A hand edit the record does not know about is detected and healed.
+    assert!(lab
+        .nft(&["delete", "element", "inet", "iocguard", "v4", "{ 203.0.113.6 }"])
+        .status
+        .success());
+    lab.apply(&a, &[]);
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+    assert_eq!(probe(&lab, "203.0.113.6:8080"), Tcp::Connected);
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[test]
+fn no_packet_passes_during_100_updates_of_a_100k_set() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+
+    // 100k random /32s in 11.0.0.0–99.255.255.255 (set elements only;
+    // no packet is ever sent to them), one per /24 so they stay disjoint.
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut pool: std::collections::BTreeSet<u32> = std::collections::BTreeSet::new();
+    let draw = |rng: &mut Rng| (11u32 << 24) + (rng.next() % (89u64 << 16)) as u32 * 256 + 7;
+    while pool.len() < 100_000 {
+        pool.insert(draw(&mut rng));
+    }
+    let mut hosts: Vec<u32> = pool.iter().copied().collect();
+
+    // The prober: continuous connection attempts from the LAN.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, lan) = (stop.clone(), lab.lan.clone());
+    let prober = std::thread::spawn(move || {
+        lab::enter(&lan);
+        let (mut reset, mut other, mut connected) = (0u64, 0u64, 0u64);
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+            match tcp_probe(sa("203.0.113.5:8080"), Duration::from_millis(300)) {
+                Tcp::Reset => reset += 1,
+                Tcp::Connected => connected += 1,
+                _ => other += 1,
+            }
+        }
+        (reset, other, connected)
+    });
+
+    let router = lab.router.clone();
+    let run_dir = lab.run_dir.clone();
+    let times = in_ns(&router, move || {
+        let mut loader = iocguard::nft::Loader::new()
+            .expect("loader")
+            .with_state_dir(run_dir);
+        let mut times = Vec::new();
+        for i in 0..100u32 {
+            // 1% churn, and the probed address's own range changes shape
+            // every time (/24 ↔ /23): a delete and an add that must land in
+            // the same transaction.
+            for _ in 0..1000 {
+                let k = (rng.next() % hosts.len() as u64) as usize;
+                let mut h = draw(&mut rng);
+                while pool.contains(&h) {
+                    h = draw(&mut rng);
+                }
+                pool.remove(&hosts[k]);
+                pool.insert(h);
+                hosts[k] = h;
+            }
+            let mut wanted: Vec<(u32, u32)> = pool.iter().map(|&h| (h, h)).collect();
+            wanted.push(if i % 2 == 0 {
+                (0xCB00_7100, 0xCB00_71FF) // 203.0.113.0/24
+            } else {
+                (0xCB00_7000, 0xCB00_71FF) // 203.0.112.0/23
+            });
+            wanted.sort_unstable();
+            let t0 = Instant::now();
+            let u = loader.sync("iocguard", "v4", &wanted).expect("update");
+            times.push(t0.elapsed());
+            if i > 0 {
+                assert_eq!(u.source, "record");
+                // 1000 replacements (a few may hit the same slot) + the /24↔/23 flip.
+                assert!(u.added >= 950 && u.added <= 1001, "{u:?}");
+            }
+        }
+        times
+    });
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (reset, other, connected) = prober.join().unwrap();
+    let mut sorted = times.clone();
+    sorted.sort();
+    eprintln!(
+        "100 updates of a 100k set: median {:?}, max {:?}; probes: {reset} reset, {other} other, {connected} connected",
+        sorted[50], sorted[99]
+    );
+    assert_eq!(connected, 0, "a probe connected during an update");
+    assert_eq!(
+        lab.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the server saw a connection"
+    );
+    assert_eq!(other, 0, "every probe must be refused with a reset");
+    assert!(
+        reset > 100,
+        "the prober ran too little to prove anything: {reset}"
+    );
+    // The probed address is still blocked at the end.
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+}
