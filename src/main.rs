@@ -143,8 +143,8 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             } else {
                 for s in &report.sets {
                     out(&format!(
-                        "set {}: {} ranges (+{} -{}, {} transactions)\n",
-                        s.set, s.after, s.added, s.deleted, s.transactions
+                        "set {}: {} ranges (+{} -{}, {} transactions, {} ms)\n",
+                        s.set, s.after, s.added, s.deleted, s.transactions, s.millis
                     ));
                 }
             }

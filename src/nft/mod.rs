@@ -124,6 +124,8 @@ pub struct SetUpdate {
     pub transactions: usize,
     /// Where the installed ranges were read from: `record` or `kernel`.
     pub source: &'static str,
+    /// Wall time of the whole set update, milliseconds.
+    pub millis: u64,
 }
 
 /// Streams set elements to the kernel in bounded transactions.
@@ -177,6 +179,7 @@ impl Loader {
     /// Makes `table`/`set` hold exactly `wanted` (sorted, disjoint,
     /// non-adjacent inclusive ranges), changing only the difference.
     pub fn sync<K: Key>(&mut self, table: &str, set: &str, wanted: &[(K, K)]) -> Result<SetUpdate, NftError> {
+        let t0 = std::time::Instant::now();
         let sock_err = NftError::Socket;
         let handles = match (
             self.sock.table_handle(table).map_err(sock_err)?,
@@ -188,6 +191,12 @@ impl Loader {
         let path = self.state_dir.as_ref().map(|d| state::path(d, table, set));
         let recorded = match (&path, handles) {
             (Some(p), Some(h)) => state::load::<K>(p, h),
+            _ => None,
+        };
+        // Handles repeat in a namespace created anew (they count from 1),
+        // so spot-check a few recorded ranges before trusting the record.
+        let recorded = match recorded {
+            Some(r) if self.spot_check(table, set, &r).map_err(sock_err)? => Some(r),
             _ => None,
         };
         let from_record = recorded.is_some();
@@ -230,7 +239,26 @@ impl Loader {
                 _ => state::remove(p),
             }
         }
-        r
+        r.map(|mut u| {
+            u.millis = t0.elapsed().as_millis() as u64;
+            u
+        })
+    }
+
+    /// True when the kernel set has the first, middle and last recorded
+    /// range starts (or, for an empty record, no element at all).
+    fn spot_check<K: Key>(&mut self, table: &str, set: &str, rec: &[(K, K)]) -> Result<bool, NlError> {
+        if rec.is_empty() {
+            let mut any = false;
+            self.sock.dump_elems::<K>(table, set, |_, _| any = true)?;
+            return Ok(!any);
+        }
+        for i in [0, rec.len() / 2, rec.len() - 1] {
+            if !self.sock.has_elem(table, set, rec[i].0)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn update<K: Key>(
@@ -241,7 +269,13 @@ impl Loader {
         wanted: &[(K, K)],
         source: &'static str,
     ) -> Result<SetUpdate, NftError> {
-        let (del, add) = diff::diff(installed, wanted);
+        // A first load adds `wanted` as it is: no copy of a million ranges.
+        let (del, add) = if installed.is_empty() {
+            (Vec::new(), std::borrow::Cow::Borrowed(wanted))
+        } else {
+            let (d, a) = diff::diff(installed, wanted);
+            (d, std::borrow::Cow::Owned(a))
+        };
         let txns = self.apply_changes(table, set, &del, &add)?;
         Ok(SetUpdate {
             set: set.into(),
@@ -251,6 +285,7 @@ impl Loader {
             deleted: del.len(),
             transactions: txns,
             source,
+            millis: 0,
         })
     }
 

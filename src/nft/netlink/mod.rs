@@ -398,6 +398,31 @@ pub fn getsetelem_dump(seq: u32, table: &str, set: &str) -> Vec<u8> {
     buf
 }
 
+/// Builds a `NFT_MSG_GETSETELEM` request for the one element at `key`
+/// (answered by the element or by `ENOENT`): a cheap spot check.
+pub fn getsetelem_one<K: Key>(seq: u32, table: &str, set: &str, key: K) -> Vec<u8> {
+    let mut b = Batch {
+        buf: Vec::with_capacity(80),
+        begin_seq: seq,
+        next_seq: seq,
+        open: None,
+        msgs: 0,
+    };
+    let at = b.header(
+        (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM,
+        NLM_F_REQUEST | NLM_F_ACK,
+        NFPROTO_INET,
+        0,
+    );
+    put_str_attr(&mut b.buf, NFTA_SET_ELEM_LIST_TABLE, table);
+    put_str_attr(&mut b.buf, NFTA_SET_ELEM_LIST_SET, set);
+    let list = b.nest_start(NFTA_SET_ELEM_LIST_ELEMENTS);
+    b.push_elem(key, false);
+    b.nest_end(list);
+    set_nlmsg_len(&mut b.buf, at);
+    b.buf
+}
+
 /// Builds a `NFT_MSG_GETTABLE` request for one table (answered by the
 /// table or by `ENOENT`). Cheap: unlike `nft list table`, it never makes
 /// the kernel walk set elements.
@@ -823,6 +848,18 @@ mod tests {
             let _ = messages(&junk).count();
             let _ = parse_setelem_msg::<u32>(&junk, |_, _| {});
         }
+    }
+
+    #[test]
+    fn single_element_get() {
+        let m = getsetelem_one(3, "t", "s", 0xC000_0201u32);
+        let msgs: Vec<_> = messages(&m).collect::<Result<_, _>>().unwrap();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].ty, (10 << 8) | NFT_MSG_GETSETELEM);
+        assert_eq!(msgs[0].flags, NLM_F_REQUEST | NLM_F_ACK);
+        let mut got = Vec::new();
+        parse_setelem_msg::<u32>(msgs[0].payload, |k, e| got.push((k, e))).unwrap();
+        assert_eq!(got, vec![(0xC000_0201, false)]);
     }
 
     #[test]

@@ -226,6 +226,14 @@ impl Socket {
         }
     }
 
+    /// True when `table`/`set` has an element at `key`.
+    pub fn has_elem<K: Key>(&mut self, table: &str, set: &str, key: K) -> Result<bool, NlError> {
+        let seq = self.take_seq(1);
+        Ok(self
+            .get_handle(&super::getsetelem_one(seq, table, set, key), seq, 0)?
+            .is_some())
+    }
+
     /// The handle of `table` (family inet), `None` when it does not exist.
     /// A recreated table gets a new handle.
     pub fn table_handle(&mut self, table: &str) -> Result<Option<u64>, NlError> {
