@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, one after another. Each part prints its
+# figures; BENCHMARKS.md records them with the command that produced them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ ! -f benches/parse.sh ] || bash benches/parse.sh
+bash benches/nft.sh
