@@ -2,10 +2,13 @@
 # Enforcement benchmarks (root; each load runs in a fresh network
 # namespace, so nothing touches the host's ruleset):
 #  1. bulk load of N random IPv4 indicators (/32 "hosts", or "mixed" /24–/32)
-#     into the interval set: `nft -f` (10k-element `add element` lines)
-#     vs `iocguard apply` (parse + load) vs the loader alone
-#     (examples/nft_load.rs), same data, same run; wall time and peak RSS
-#     from /usr/bin/time -v, medians of RUNS runs, ratios;
+#     `nft -f` (10k-element `add element` lines into the interval set)
+#     vs the loader alone (examples/nft_load.rs) into the interval set
+#     (like for like) and as iocguard splits it (hosts → hash set, ranges →
+#     interval set), vs `iocguard apply` (parse + ruleset + load, split);
+#     same data, same run, each in a fresh namespace; wall time and peak
+#     RSS from /usr/bin/time -v (the loader's own VmHWM for the loader),
+#     medians of RUNS runs, ratios to nft -f;
 #  2. incremental update: 1% churn of a 100k set, `iocguard apply`.
 # Knobs: RUNS (3), SIZES ("10000 100000 1000000"), KINDS ("hosts mixed").
 set -euo pipefail
@@ -39,11 +42,12 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { print a / b }'; }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-printf '%-8s %-6s | %-18s | %-18s | %-26s | %s\n' size kind "nft -f (s, MB)" "iocguard apply" "loader alone (s, own MB)" "nft/apply  nft/loader"
+printf '%-7s %-5s | %-16s | %-24s | %-24s | %-16s\n' size kind "nft -f" "loader, interval only" "loader, hash+interval" "iocguard apply"
+row() { printf '%6.2f s %6.1f MB' "$1" "$(div "$2" 1024)"; }
 for kind in $KINDS; do
   for n in $SIZES; do
     python3 benches/gen_feed.py "$n" "$kind" 7 "$DATA/feed.txt" "$DATA/feed.nft"
-    : >"$DATA/nft.w"; : >"$DATA/nft.r"; : >"$DATA/app.w"; : >"$DATA/app.r"; : >"$DATA/ld.w"; : >"$DATA/ld.r"
+    for k in nft li ls app; do : >"$DATA/$k.w"; : >"$DATA/$k.r"; done
     for _ in $(seq "$RUNS"); do
       fresh_ns
       ip netns exec "$NS" nft -f - <<<'add table inet iocguard
@@ -51,22 +55,27 @@ add set inet iocguard v4 { type ipv4_addr; flags interval; }'
       measure ip netns exec "$NS" nft -f "$DATA/feed.nft"
       echo "$WALL" >>"$DATA/nft.w"; echo "$RSS" >>"$DATA/nft.r"
 
+      for mode in interval split; do
+        fresh_ns
+        measure env NFT_LOAD_MODE=$mode ip netns exec "$NS" "$LOADER" "$DATA/feed.txt" "$DATA/run"
+        # The loader's own peak RSS (VmHWM), without the nft child that
+        # installs the ruleset.
+        k=li; [ $mode = split ] && k=ls
+        echo "$WALL" >>"$DATA/$k.w"
+        awk '{for (i = 1; i < NF; i++) if ($i == "RSS") print $(i + 1)}' "$DATA/out" >>"$DATA/$k.r"
+      done
+
       fresh_ns
       measure ip netns exec "$NS" "$BIN" apply --feed "$DATA/feed.txt" --run-dir "$DATA/run" --no-force-dns
       echo "$WALL" >>"$DATA/app.w"; echo "$RSS" >>"$DATA/app.r"
-
-      fresh_ns
-      measure ip netns exec "$NS" "$LOADER" "$DATA/feed.txt" "$DATA/run"
-      # The loader's own peak RSS (VmHWM), without the nft child that
-      # installs the ruleset.
-      echo "$WALL" >>"$DATA/ld.w"; awk '/peak RSS/ {print $3}' "$DATA/out" >>"$DATA/ld.r"
     done
-    nw=$(median <"$DATA/nft.w"); nr=$(median <"$DATA/nft.r")
-    aw=$(median <"$DATA/app.w"); ar=$(median <"$DATA/app.r")
-    lw=$(median <"$DATA/ld.w"); lr=$(median <"$DATA/ld.r")
-    printf '%-8s %-6s | %6.2f s %7.1f MB | %6.2f s %6.1f MB | %6.2f s %6.1f MB          | %5.1fx %5.1fx\n' \
-      "$n" "$kind" "$nw" "$(div "$nr" 1024)" "$aw" "$(div "$ar" 1024)" \
-      "$lw" "$(div "$lr" 1024)" "$(div "$nw" "$aw")" "$(div "$nw" "$lw")"
+    for k in nft li ls app; do
+      eval "${k}w=\$(median <\"\$DATA/\$k.w\")"; eval "${k}r=\$(median <\"\$DATA/\$k.r\")"
+    done
+    # shellcheck disable=SC2154
+    printf '%-7s %-5s | %s | %s %5.1fx | %s %5.1fx | %s %5.1fx\n' "$n" "$kind" \
+      "$(row "$nftw" "$nftr")" "$(row "$liw" "$lir")" "$(div "$nftw" "$liw")" \
+      "$(row "$lsw" "$lsr")" "$(div "$nftw" "$lsw")" "$(row "$appw" "$appr")" "$(div "$nftw" "$appw")"
   done
 done
 

@@ -5,8 +5,12 @@
 //!
 //! usage: nft_load FEED [RUN_DIR] [RANGES_PER_TXN]
 //! Run inside a throw-away network namespace (`ip netns exec`).
+//! `NFT_LOAD_MODE=interval` puts everything into the interval set `v4`
+//! (the like-for-like comparison with `nft -f` into an interval set);
+//! the default does what `iocguard apply` does: single addresses into
+//! the hash set `v4h`, ranges into `v4`.
 
-use iocguard::nft::{install_ruleset, EnforceConfig, Loader, SET_V4};
+use iocguard::nft::{install_ruleset, EnforceConfig, Loader, SET_V4, SET_V4H};
 use std::io::BufRead;
 use std::net::Ipv4Addr;
 use std::time::Instant;
@@ -52,19 +56,37 @@ fn main() {
         }
     });
     ranges.shrink_to_fit();
+    let mut ranges = ranges;
     let parsed = t0.elapsed();
     let cfg = EnforceConfig {
         run_dir: run_dir.clone().into(),
         ..EnforceConfig::default()
     };
     install_ruleset(&cfg).expect("ruleset");
+    let interval_only = std::env::var("NFT_LOAD_MODE").is_ok_and(|m| m == "interval");
     let t1 = Instant::now();
-    let u = Loader::new()
+    let mut loader = Loader::new()
         .expect("netlink")
         .with_txn_ranges(txn)
-        .with_state_dir(run_dir)
-        .sync(&cfg.table, SET_V4, &ranges)
-        .expect("load");
+        .with_state_dir(run_dir);
+    let u = if interval_only {
+        loader.sync(&cfg.table, SET_V4, &ranges).expect("load")
+    } else {
+        // Split in place: hosts first, then ranges, without a second copy.
+        ranges.sort_unstable_by_key(|r| (r.0 != r.1, r.0));
+        let cut = ranges.partition_point(|r| r.0 == r.1);
+        let (hosts, nets) = ranges.split_at(cut);
+        let [h, n] = loader
+            .sync_split(&cfg.table, SET_V4H, SET_V4, hosts, nets)
+            .expect("load");
+        iocguard::nft::SetUpdate {
+            after: h.after + n.after,
+            added: h.added + n.added,
+            deleted: h.deleted + n.deleted,
+            transactions: h.transactions + n.transactions,
+            ..h
+        }
+    };
     // The loader's own peak RSS (VmHWM), excluding the nft child that
     // installed the ruleset.
     let hwm = std::fs::read_to_string("/proc/self/status")
@@ -76,7 +98,12 @@ fn main() {
         })
         .unwrap_or_default();
     println!(
-        "peak RSS {hwm}; read {:.3} s, load {:.3} s: {} ranges (+{} -{}) in {} transactions",
+        "{} peak RSS {hwm}; read {:.3} s, load {:.3} s: {} ranges (+{} -{}) in {} transactions",
+        if interval_only {
+            "interval-only"
+        } else {
+            "hash+interval"
+        },
         parsed.as_secs_f64(),
         t1.elapsed().as_secs_f64(),
         u.after,

@@ -136,9 +136,15 @@ fn listed_destinations_are_refused_and_others_pass() {
     assert!(counter(&lab, "blocked_fwd") >= 11);
     assert!(counter(&lab, "blocked_out") >= 2);
     assert!(counter(&lab, "logged") >= 1);
-    let st = lab.iocguard(&["status"]);
-    let text = String::from_utf8_lossy(&st.stdout);
-    assert!(text.contains("set v4              2 ranges (record)"), "{text}");
+    let st = lab.iocguard(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).expect("status json");
+    let sets = v["sets"].as_array().expect("sets");
+    let size = |n: &str| sets.iter().find(|s| s["name"] == n).map(|s| s["ranges"].clone());
+    // Hosts in the hash sets, networks in the interval sets.
+    assert_eq!(size("v4h"), Some(1.into()));
+    assert_eq!(size("v4"), Some(1.into()));
+    assert_eq!(size("v6h"), Some(1.into()));
+    assert_eq!(size("v6"), Some(1.into()));
 }
 
 #[test]
@@ -235,7 +241,8 @@ fn apply_if_missing_restores_a_deleted_table() {
     let out = lab.apply(&feed, &["--if-missing"]);
     let text = String::from_utf8_lossy(&out.stdout);
     // The stale record (old handles) is not trusted: the new set is read.
-    assert!(text.contains("set v4: 2 ranges (+2 -0"), "{text}");
+    assert!(text.contains("set v4h: 1 ranges (+1 -0"), "{text}");
+    assert!(text.contains("set v4: 1 ranges (+1 -0"), "{text}");
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
     assert_eq!(probe(&lab, "[2001:db8:3:1::9]:8080"), Tcp::Reset);
 }
@@ -254,7 +261,8 @@ fn feed_updates_change_blocking() {
     assert_eq!(probe(&lab, "203.0.113.50:8080"), Tcp::Connected);
     let out = lab.apply(&b, &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("set v4: 2 ranges (+2 -2"), "{text}");
+    assert!(text.contains("set v4h: 1 ranges (+1 -1"), "{text}");
+    assert!(text.contains("set v4: 1 ranges (+1 -1"), "{text}");
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Connected);
     assert_eq!(probe(&lab, "203.0.113.6:8080"), Tcp::Reset);
     assert_eq!(probe(&lab, "203.0.113.50:8080"), Tcp::Reset);
@@ -263,7 +271,7 @@ fn feed_updates_change_blocking() {
     assert_eq!(probe(&lab, "[2001:db8:3::6]:8080"), Tcp::Reset);
     // A hand edit the record does not know about is detected and healed.
     assert!(lab
-        .nft(&["delete", "element", "inet", "iocguard", "v4", "{ 203.0.113.6 }"])
+        .nft(&["delete", "element", "inet", "iocguard", "v4h", "{ 203.0.113.6 }"])
         .status
         .success());
     lab.apply(&a, &[]);
@@ -338,20 +346,26 @@ fn no_packet_passes_during_100_updates_of_a_100k_set() {
                 pool.insert(h);
                 hosts[k] = h;
             }
-            let mut wanted: Vec<(u32, u32)> = pool.iter().map(|&h| (h, h)).collect();
-            wanted.push(if i % 2 == 0 {
-                (0xCB00_7100, 0xCB00_71FF) // 203.0.113.0/24
-            } else {
-                (0xCB00_7000, 0xCB00_71FF) // 203.0.112.0/23
-            });
-            wanted.sort_unstable();
+            // The probed address moves every time: a host in the hash
+            // set → inside a /24 in the interval set → inside a /23 → …
+            let mut hosts: Vec<(u32, u32)> = pool.iter().map(|&h| (h, h)).collect();
+            let mut nets: Vec<(u32, u32)> = Vec::new();
+            match i % 3 {
+                0 => hosts.push((0xCB00_7105, 0xCB00_7105)), // 203.0.113.5
+                1 => nets.push((0xCB00_7100, 0xCB00_71FF)),  // 203.0.113.0/24
+                _ => nets.push((0xCB00_7000, 0xCB00_71FF)),  // 203.0.112.0/23
+            }
+            hosts.sort_unstable();
             let t0 = Instant::now();
-            let u = loader.sync("iocguard", "v4", &wanted).expect("update");
+            let [h, n] = loader
+                .sync_split("iocguard", "v4h", "v4", &hosts, &nets)
+                .expect("update");
             times.push(t0.elapsed());
             if i > 0 {
-                assert_eq!(u.source, "record");
-                // 1000 replacements (a few may hit the same slot) + the /24↔/23 flip.
-                assert!(u.added >= 950 && u.added <= 1001, "{u:?}");
+                assert_eq!((h.source, n.source), ("record", "record"));
+                // 1000 replacements (a few may hit the same slot) ± the move.
+                assert!(h.added >= 950 && h.added <= 1001, "{h:?}");
+                assert_eq!(n.after, nets.len());
             }
         }
         times

@@ -103,6 +103,47 @@ pub fn plan<K: Ord + Copy>(
     out
 }
 
+/// The host-set side of an update where single addresses live in a hash
+/// set and real ranges in an interval set. An address may move between
+/// the two; to keep it blocked throughout, the hash set changes in two
+/// steps around the interval-set update:
+/// - `add` and `del_before`: new hosts, and removed hosts that no new
+///   range covers — applied before the interval set changes;
+/// - `del_after`: removed hosts that a new range now covers — applied after
+///   the interval set holds that range.
+///
+/// (A range that turns into hosts is safe by order alone: its hosts are
+/// added before the interval set drops the range.)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostSteps<K> {
+    /// Hosts to add first.
+    pub add: Vec<(K, K)>,
+    /// Hosts to delete first.
+    pub del_before: Vec<(K, K)>,
+    /// Hosts to delete after the interval set was updated.
+    pub del_after: Vec<(K, K)>,
+}
+
+/// Splits the host-set diff (`installed` → `wanted`, each a sorted list
+/// of `(a, a)`) into [`HostSteps`] given the wanted interval ranges.
+pub fn host_steps<K: Ord + Copy>(installed: &[(K, K)], wanted: &[(K, K)], ranges: &[(K, K)]) -> HostSteps<K> {
+    let (del, add) = diff(installed, wanted);
+    let (mut del_before, mut del_after) = (Vec::new(), Vec::new());
+    for h in del {
+        let i = ranges.partition_point(|r| r.0 <= h.0);
+        if i > 0 && ranges[i - 1].1 >= h.0 {
+            del_after.push(h);
+        } else {
+            del_before.push(h);
+        }
+    }
+    HostSteps {
+        add,
+        del_before,
+        del_after,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +188,17 @@ mod tests {
         assert_eq!(p.len(), 1);
         let top = plan(&[(u32::MAX - 5, u32::MAX)], &[(0u32, 1)], 1, succ);
         assert_eq!(top.len(), 2);
+    }
+
+    #[test]
+    fn hosts_moving_into_a_range_are_deleted_last() {
+        let installed = [(5u32, 5), (7, 7), (50, 50)];
+        let wanted = [(7u32, 7), (9, 9)];
+        let ranges = [(0u32, 10)];
+        let s = host_steps(&installed, &wanted, &ranges);
+        assert_eq!(s.add, vec![(9, 9)]);
+        assert_eq!(s.del_before, vec![(50, 50)]);
+        assert_eq!(s.del_after, vec![(5, 5)]);
     }
 
     fn ranges() -> impl Strategy<Value = Vec<(u32, u32)>> {

@@ -15,7 +15,9 @@
 //! - **Lean bulk loading.** Elements are encoded straight into one reused
 //!   batch buffer of at most [`DEFAULT_TXN_RANGES`] ranges and sent as raw
 //!   nfnetlink batches; memory does not grow with the set beyond the
-//!   wanted and installed range lists.
+//!   wanted and installed range lists. Single addresses go to a hash set
+//!   and only real ranges to the interval set: the kernel loads a hash
+//!   set about 4× cheaper (DESIGN.md, measured facts).
 //! - **Every refusal is seen.** Each element message asks for an
 //!   acknowledgement; a refused transaction is aborted whole by the
 //!   kernel and reported with how much of the update was committed before.
@@ -41,10 +43,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// Blocked IPv4 destinations (interval set).
+/// Blocked IPv4 networks and ranges (interval set).
 pub const SET_V4: &str = "v4";
-/// Blocked IPv6 destinations.
+/// Blocked IPv6 networks and ranges (interval set).
 pub const SET_V6: &str = "v6";
+/// Blocked single IPv4 addresses (hash set: most indicators are hosts,
+/// and a hash set loads ~4× cheaper than an interval set).
+pub const SET_V4H: &str = "v4h";
+/// Blocked single IPv6 addresses (hash set).
+pub const SET_V6H: &str = "v6h";
 /// Known DNS-over-HTTPS resolvers, IPv4.
 pub const SET_DOH4: &str = "doh4";
 /// Known DNS-over-HTTPS resolvers, IPv6.
@@ -160,8 +167,14 @@ impl Loader {
         self
     }
 
-    /// The ranges the kernel holds in `table`/`set`, sorted.
-    pub fn installed<K: Key>(&mut self, table: &str, set: &str) -> Result<Vec<(K, K)>, NftError> {
+    /// The ranges the kernel holds in `table`/`set`, sorted (a hash set's
+    /// elements as one-address ranges).
+    pub fn installed<K: Key>(
+        &mut self,
+        table: &str,
+        set: &str,
+        kind: SetKind,
+    ) -> Result<Vec<(K, K)>, NftError> {
         let mut elems: Vec<(K, bool)> = Vec::new();
         self.sock
             .dump_elems::<K>(table, set, |k, end| elems.push((k, end)))
@@ -173,13 +186,21 @@ impl Loader {
         // End elements sort before start elements at the same key, so
         // adjacent intervals pair up correctly.
         elems.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        Ok(elems_to_ranges(&elems))
+        Ok(match kind {
+            SetKind::Interval => elems_to_ranges(&elems),
+            SetKind::Hash => elems.into_iter().map(|(k, _)| (k, k)).collect(),
+        })
     }
 
-    /// Makes `table`/`set` hold exactly `wanted` (sorted, disjoint,
-    /// non-adjacent inclusive ranges), changing only the difference.
-    pub fn sync<K: Key>(&mut self, table: &str, set: &str, wanted: &[(K, K)]) -> Result<SetUpdate, NftError> {
-        let t0 = std::time::Instant::now();
+    /// What is installed in one set: from the record when it can be
+    /// trusted, else from a kernel dump (or from a dump anyway, `fresh`).
+    fn prepare<K: Key>(
+        &mut self,
+        table: &str,
+        set: &str,
+        kind: SetKind,
+        fresh: bool,
+    ) -> Result<Prepared<K>, NftError> {
         let sock_err = NftError::Socket;
         let handles = match (
             self.sock.table_handle(table).map_err(sock_err)?,
@@ -190,7 +211,7 @@ impl Loader {
         };
         let path = self.state_dir.as_ref().map(|d| state::path(d, table, set));
         let recorded = match (&path, handles) {
-            (Some(p), Some(h)) => state::load::<K>(p, h),
+            (Some(p), Some(h)) if !fresh => state::load::<K>(p, h),
             _ => None,
         };
         // Handles repeat in a namespace created anew (they count from 1),
@@ -199,50 +220,150 @@ impl Loader {
             Some(r) if self.spot_check(table, set, &r).map_err(sock_err)? => Some(r),
             _ => None,
         };
-        let from_record = recorded.is_some();
-        let installed = match recorded {
-            Some(r) => r,
-            None => self.installed::<K>(table, set)?,
-        };
-        let mut r = self.update(
-            table,
-            set,
-            &installed,
-            wanted,
-            if from_record { "record" } else { "kernel" },
-        );
-        drop(installed);
-        // A record that disagrees with the kernel (hand edits): retry once
-        // against the truth.
-        if from_record {
-            if let Err(NftError::Refused {
-                errno: Errno::ENOENT | Errno::EEXIST,
-                ..
-            }) = r
-            {
-                log::warn!("set {set}: the kernel disagrees with the record; re-reading the set");
-                let installed = self.installed::<K>(table, set)?;
-                r = self.update(table, set, &installed, wanted, "kernel");
-            }
-        }
-        if let Some(p) = &path {
-            match (&r, handles) {
-                (Ok(_), Some(h)) => {
-                    if let Err(e) = state::save(p, h, wanted) {
-                        log::warn!(
-                            "cannot write {}: {e}; the next update re-reads the kernel",
-                            p.display()
-                        );
-                        state::remove(p);
-                    }
-                }
-                _ => state::remove(p),
-            }
-        }
-        r.map(|mut u| {
-            u.millis = t0.elapsed().as_millis() as u64;
-            u
+        Ok(match recorded {
+            Some(installed) => Prepared {
+                path,
+                handles,
+                installed,
+                source: "record",
+            },
+            None => Prepared {
+                path,
+                handles,
+                installed: self.installed::<K>(table, set, kind)?,
+                source: "kernel",
+            },
         })
+    }
+
+    /// Saves (after success) or drops (after a failure) a set's record.
+    fn record<K: Key>(&self, prep: &Prepared<K>, ok: bool, wanted: &[(K, K)]) {
+        let Some(p) = &prep.path else { return };
+        match (ok, prep.handles) {
+            (true, Some(h)) => {
+                if let Err(e) = state::save(p, h, wanted) {
+                    log::warn!(
+                        "cannot write {}: {e}; the next update re-reads the kernel",
+                        p.display()
+                    );
+                    state::remove(p);
+                }
+            }
+            _ => state::remove(p),
+        }
+    }
+
+    /// Makes the interval set `table`/`set` hold exactly `wanted` (sorted,
+    /// disjoint, non-adjacent inclusive ranges), changing only the
+    /// difference.
+    pub fn sync<K: Key>(&mut self, table: &str, set: &str, wanted: &[(K, K)]) -> Result<SetUpdate, NftError> {
+        let t0 = std::time::Instant::now();
+        let mut fresh = false;
+        loop {
+            let prep = self.prepare::<K>(table, set, SetKind::Interval, fresh)?;
+            let r = self.update(
+                table,
+                set,
+                SetKind::Interval,
+                &prep.installed,
+                wanted,
+                prep.source,
+            );
+            self.record(&prep, r.is_ok(), wanted);
+            match r {
+                // A record that disagrees with the kernel (hand edits):
+                // retry once against the truth.
+                Err(NftError::Refused {
+                    errno: Errno::ENOENT | Errno::EEXIST,
+                    ..
+                }) if prep.source == "record" && !fresh => {
+                    log::warn!("set {set}: the kernel disagrees with the record; re-reading the set");
+                    fresh = true;
+                }
+                r => {
+                    return r.map(|mut u| {
+                        u.millis = t0.elapsed().as_millis() as u64;
+                        u
+                    })
+                }
+            }
+        }
+    }
+
+    /// Makes a family's pair of sets hold `hosts` (single addresses, in
+    /// the hash set `host_set`) and `nets` (real ranges, in the interval
+    /// set `net_set`). Addresses that move between the two stay blocked
+    /// throughout (see [`diff::host_steps`]).
+    pub fn sync_split<K: Key>(
+        &mut self,
+        table: &str,
+        host_set: &str,
+        net_set: &str,
+        hosts: &[(K, K)],
+        nets: &[(K, K)],
+    ) -> Result<[SetUpdate; 2], NftError> {
+        let t0 = std::time::Instant::now();
+        let mut fresh = false;
+        loop {
+            let ph = self.prepare::<K>(table, host_set, SetKind::Hash, fresh)?;
+            let pn = self.prepare::<K>(table, net_set, SetKind::Interval, fresh)?;
+            let r = self.split_update(table, host_set, net_set, &ph, &pn, hosts, nets);
+            self.record(&ph, r.is_ok(), hosts);
+            self.record(&pn, r.is_ok(), nets);
+            match r {
+                Err(NftError::Refused {
+                    errno: Errno::ENOENT | Errno::EEXIST,
+                    ..
+                }) if (ph.source == "record" || pn.source == "record") && !fresh => {
+                    log::warn!("sets {host_set}/{net_set}: the kernel disagrees with the record; re-reading");
+                    fresh = true;
+                }
+                r => {
+                    return r.map(|mut u| {
+                        let ms = t0.elapsed().as_millis() as u64;
+                        u[0].millis = ms;
+                        u[1].millis = ms;
+                        u
+                    })
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn split_update<K: Key>(
+        &mut self,
+        table: &str,
+        host_set: &str,
+        net_set: &str,
+        ph: &Prepared<K>,
+        pn: &Prepared<K>,
+        hosts: &[(K, K)],
+        nets: &[(K, K)],
+    ) -> Result<[SetUpdate; 2], NftError> {
+        let mut hu = SetUpdate {
+            set: host_set.into(),
+            before: ph.installed.len(),
+            after: hosts.len(),
+            source: ph.source,
+            ..SetUpdate::default()
+        };
+        if ph.installed.is_empty() {
+            // First load: no copy of a million hosts.
+            hu.transactions += self.apply_changes(table, host_set, SetKind::Hash, &[], hosts)?;
+            hu.added = hosts.len();
+        } else {
+            let steps = diff::host_steps(&ph.installed, hosts, nets);
+            hu.added = steps.add.len();
+            hu.deleted = steps.del_before.len() + steps.del_after.len();
+            hu.transactions +=
+                self.apply_changes(table, host_set, SetKind::Hash, &steps.del_before, &steps.add)?;
+            let nu = self.update(table, net_set, SetKind::Interval, &pn.installed, nets, pn.source)?;
+            hu.transactions += self.apply_changes(table, host_set, SetKind::Hash, &steps.del_after, &[])?;
+            return Ok([hu, nu]);
+        }
+        let nu = self.update(table, net_set, SetKind::Interval, &pn.installed, nets, pn.source)?;
+        Ok([hu, nu])
     }
 
     /// True when the kernel set has the first, middle and last recorded
@@ -265,6 +386,7 @@ impl Loader {
         &mut self,
         table: &str,
         set: &str,
+        kind: SetKind,
         installed: &[(K, K)],
         wanted: &[(K, K)],
         source: &'static str,
@@ -276,7 +398,7 @@ impl Loader {
             let (d, a) = diff::diff(installed, wanted);
             (d, std::borrow::Cow::Owned(a))
         };
-        let txns = self.apply_changes(table, set, &del, &add)?;
+        let txns = self.apply_changes(table, set, kind, &del, &add)?;
         Ok(SetUpdate {
             set: set.into(),
             before: installed.len(),
@@ -295,6 +417,7 @@ impl Loader {
         &mut self,
         table: &str,
         set: &str,
+        kind: SetKind,
         del: &[(K, K)],
         add: &[(K, K)],
     ) -> Result<usize, NftError> {
@@ -304,8 +427,8 @@ impl Loader {
         for t in &plan {
             let seq = self.sock.take_seq(0);
             self.batch.reset(seq);
-            self.fill(table, set, ElemOp::Delete, &del[t.del.clone()]);
-            self.fill(table, set, ElemOp::Add, &add[t.add.clone()]);
+            self.fill(table, set, kind, ElemOp::Delete, &del[t.del.clone()]);
+            self.fill(table, set, kind, ElemOp::Add, &add[t.add.clone()]);
             let (bytes, acks) = self.batch.finish();
             let r = self.sock.transact(bytes, acks);
             // Keep the socket's sequence numbers past this batch.
@@ -326,7 +449,7 @@ impl Loader {
         Ok(plan.len())
     }
 
-    fn fill<K: Key>(&mut self, table: &str, set: &str, op: ElemOp, ranges: &[(K, K)]) {
+    fn fill<K: Key>(&mut self, table: &str, set: &str, kind: SetKind, op: ElemOp, ranges: &[(K, K)]) {
         let mut open = false;
         for &(a, b) in ranges {
             // A range is at most two elements; start a new message before
@@ -335,10 +458,31 @@ impl Loader {
                 self.batch.open_elems(op, table, set);
                 open = true;
             }
-            self.batch.push_range(a, b);
+            match kind {
+                SetKind::Interval => self.batch.push_range(a, b),
+                SetKind::Hash => self.batch.push_elem(a, false),
+            }
         }
         self.batch.close_elems();
     }
+}
+
+/// How a set stores its elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetKind {
+    /// `flags interval`: ranges as start/end element pairs (rbtree).
+    Interval,
+    /// A plain hash set of single addresses: about 4× cheaper per element
+    /// for the kernel than an interval set (DESIGN.md).
+    Hash,
+}
+
+/// One set's installed contents and where they were read from.
+struct Prepared<K> {
+    path: Option<PathBuf>,
+    handles: Option<state::Handles>,
+    installed: Vec<(K, K)>,
+    source: &'static str,
 }
 
 /// Runs `nft` with `args`, feeding `input` on stdin; returns stdout.
@@ -431,12 +575,24 @@ pub fn apply(cfg: &EnforceConfig, wanted: Wanted<'_>, if_missing: bool) -> Resul
     install_ruleset(cfg)?;
     let mut loader = Loader::new()?.with_state_dir(&cfg.run_dir);
     let t = &cfg.table;
-    report.sets.push(loader.sync(t, SET_V4, wanted.v4)?);
-    report.sets.push(loader.sync(t, SET_V6, wanted.v6)?);
+    let (h4, n4) = split_hosts(wanted.v4);
+    report
+        .sets
+        .extend(loader.sync_split(t, SET_V4H, SET_V4, &h4, &n4)?);
+    drop((h4, n4));
+    let (h6, n6) = split_hosts(wanted.v6);
+    report
+        .sets
+        .extend(loader.sync_split(t, SET_V6H, SET_V6, &h6, &n6)?);
     report.sets.push(loader.sync(t, SET_DOH4, wanted.doh4)?);
     report.sets.push(loader.sync(t, SET_DOH6, wanted.doh6)?);
     report.changed = true;
     Ok(report)
+}
+
+/// Splits ranges into single addresses and real ranges.
+pub fn split_hosts<K: Key>(ranges: &[(K, K)]) -> (diff::Ranges<K>, diff::Ranges<K>) {
+    ranges.iter().partition(|r| r.0 == r.1)
 }
 
 /// Removes iocguard's table (and so everything it installed). Returns
@@ -452,7 +608,7 @@ pub fn flush(table: &str) -> Result<bool, NftError> {
 /// [`flush`], also dropping the records of committed ranges.
 pub fn flush_all(cfg: &EnforceConfig) -> Result<bool, NftError> {
     let r = flush(&cfg.table)?;
-    for set in [SET_V4, SET_V6, SET_DOH4, SET_DOH6] {
+    for set in [SET_V4, SET_V6, SET_V4H, SET_V6H, SET_DOH4, SET_DOH6] {
         state::remove(&state::path(&cfg.run_dir, &cfg.table, set));
     }
     Ok(r)

@@ -19,7 +19,9 @@
 //!   fw4's dstnat (-100), so a port-forward of port 53 cannot bypass it.
 
 use super::policy::{Action, EnforceConfig};
-use super::{SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_V4, SET_V6};
+use super::{
+    SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_V4, SET_V4H, SET_V6, SET_V6H,
+};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -65,6 +67,9 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
         (SET_LAN6, "ipv6_addr"),
     ] {
         let _ = writeln!(w, "add set inet {t} {name} {{ type {ty}; flags interval; }}");
+    }
+    for (name, ty) in [(SET_V4H, "ipv4_addr"), (SET_V6H, "ipv6_addr")] {
+        let _ = writeln!(w, "add set inet {t} {name} {{ type {ty}; }}");
     }
     // The small configured sets are rewritten whole; flush and refill in
     // one transaction is atomic.
@@ -202,25 +207,31 @@ fn remove_chain(w: &mut String, t: &str, chain: &str, ty: &str, hook: &str, prio
 }
 
 fn dest_rules(w: &mut String, t: &str, chain: &str, target: &str) {
-    let _ = writeln!(
-        w,
-        "add rule inet {t} {chain} ip daddr @{SET_V4} ip daddr != @{SET_ALLOW4} goto {target}"
-    );
-    let _ = writeln!(
-        w,
-        "add rule inet {t} {chain} ip6 daddr @{SET_V6} ip6 daddr != @{SET_ALLOW6} goto {target}"
-    );
+    for (fam, set, allow) in [
+        ("ip", SET_V4H, SET_ALLOW4),
+        ("ip", SET_V4, SET_ALLOW4),
+        ("ip6", SET_V6H, SET_ALLOW6),
+        ("ip6", SET_V6, SET_ALLOW6),
+    ] {
+        let _ = writeln!(
+            w,
+            "add rule inet {t} {chain} {fam} daddr @{set} {fam} daddr != @{allow} goto {target}"
+        );
+    }
 }
 
 fn src_rules(w: &mut String, t: &str, chain: &str) {
-    let _ = writeln!(
-        w,
-        "add rule inet {t} {chain} ip saddr @{SET_V4} ip saddr != @{SET_ALLOW4} goto drop_in"
-    );
-    let _ = writeln!(
-        w,
-        "add rule inet {t} {chain} ip6 saddr @{SET_V6} ip6 saddr != @{SET_ALLOW6} goto drop_in"
-    );
+    for (fam, set, allow) in [
+        ("ip", SET_V4H, SET_ALLOW4),
+        ("ip", SET_V4, SET_ALLOW4),
+        ("ip6", SET_V6H, SET_ALLOW6),
+        ("ip6", SET_V6, SET_ALLOW6),
+    ] {
+        let _ = writeln!(
+            w,
+            "add rule inet {t} {chain} {fam} saddr @{set} {fam} saddr != @{allow} goto drop_in"
+        );
+    }
 }
 
 fn refuse(w: &mut String, t: &str, chain: &str, action: Action) {
@@ -327,6 +338,13 @@ mod tests {
         assert_eq!(l[0], "add table inet iocguard");
         assert!(l.contains(&"add set inet iocguard v4 { type ipv4_addr; flags interval; }"));
         assert!(l.contains(&"add set inet iocguard v6 { type ipv6_addr; flags interval; }"));
+        assert!(l.contains(&"add set inet iocguard v4h { type ipv4_addr; }"));
+        assert!(
+            l.contains(&"add rule inet iocguard forward ip daddr @v4h ip daddr != @allow4 goto block_fwd")
+        );
+        assert!(
+            l.contains(&"add rule inet iocguard output ip6 daddr @v6h ip6 daddr != @allow6 goto block_out")
+        );
         assert!(l.contains(&"add element inet iocguard lan4 { 192.168.1.0/24 }"));
         assert!(l.contains(&"add limit inet iocguard log_rate { rate 10/second burst 20 packets; }"));
         assert!(l.contains(
@@ -355,6 +373,7 @@ mod tests {
         // The indicator sets are never flushed by the structural text.
         assert!(!r.contains("flush set inet iocguard v4\n"));
         assert!(!r.contains("flush set inet iocguard v6\n"));
+        assert!(!r.contains("flush set inet iocguard v4h\n"));
         assert!(!r.contains("fw4"));
     }
 

@@ -8,7 +8,7 @@
 use super::netlink::Key;
 use super::state::{self, Handles};
 use super::{table_exists, Loader, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
-use super::{SET_V4, SET_V6};
+use super::{SET_V4, SET_V4H, SET_V6, SET_V6H};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -99,10 +99,12 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
         return Ok(st);
     }
     let mut loader = Loader::new()?;
-    for name in [SET_V4, SET_V6, SET_DOH4, SET_DOH6, SET_ALLOW4, SET_ALLOW6] {
+    for name in [
+        SET_V4H, SET_V4, SET_V6H, SET_V6, SET_DOH4, SET_DOH6, SET_ALLOW4, SET_ALLOW6,
+    ] {
         // The allow sets are small and not recorded: always counted.
         let small = name.starts_with("allow");
-        let v4 = name.ends_with('4');
+        let v4 = name.contains('4');
         let recorded = if small || count {
             None
         } else {
