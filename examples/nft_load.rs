@@ -56,7 +56,6 @@ fn main() {
         }
     });
     ranges.shrink_to_fit();
-    let mut ranges = ranges;
     let parsed = t0.elapsed();
     let cfg = EnforceConfig {
         run_dir: run_dir.clone().into(),
