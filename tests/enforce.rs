@@ -392,3 +392,97 @@ fn no_packet_passes_during_100_updates_of_a_100k_set() {
     // The probed address is still blocked at the end.
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
 }
+
+#[test]
+fn dns_is_pulled_back_to_the_router_and_dot_is_refused() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+    // A stand-in resolver on the router: echoes whatever it gets.
+    let router = lab.router.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let resolver = std::thread::spawn(move || {
+        lab::enter(&router);
+        let u = std::net::UdpSocket::bind("0.0.0.0:53").expect("bind :53");
+        u.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        tx.send(()).unwrap();
+        let mut b = [0u8; 512];
+        if let Ok((n, from)) = u.recv_from(&mut b) {
+            let _ = u.send_to(&b[..n], from);
+            return true;
+        }
+        false
+    });
+    rx.recv().unwrap();
+    // Nothing listens on :53 in the WAN: only the redirect can answer.
+    assert_eq!(in_ns(&lab.lan, || udp_probe(sa("198.51.100.2:53"))), Udp::Echoed);
+    assert!(resolver.join().unwrap(), "the router's resolver got the query");
+    assert!(counter(&lab, "dns_redirected") >= 1);
+    // DNS over TLS to anyone but the router is refused (ICMP), where the
+    // WAN would have answered with a reset (nothing listens on 853).
+    assert_eq!(probe(&lab, "203.0.113.200:853"), Tcp::Unreachable);
+    assert!(counter(&lab, "dot_rejected") >= 1);
+
+    // Switched off, both pass untouched.
+    lab.apply(&feed, &["--no-force-dns", "--no-block-dot"]);
+    assert!(matches!(
+        in_ns(&lab.lan, || udp_probe(sa("198.51.100.2:53"))),
+        Udp::IcmpError(_)
+    ));
+    assert_eq!(probe(&lab, "203.0.113.200:853"), Tcp::Reset);
+}
+
+#[test]
+fn action_drop_is_silent() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &["--action", "drop"]);
+    let r = in_ns(&lab.lan, || {
+        tcp_probe(sa("203.0.113.5:8080"), Duration::from_millis(700))
+    });
+    assert_eq!(r, Tcp::Timeout);
+    assert_eq!(lab.accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(probe(&lab, "203.0.113.200:8080"), Tcp::Connected);
+}
+
+#[test]
+fn a_refused_transaction_is_reported_and_rolled_back() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &[]);
+    let router = lab.router.clone();
+    let err = in_ns(&router, || {
+        use iocguard::nft::{Loader, NftError, SetKind};
+        let mut loader = Loader::new().expect("loader");
+        // One transaction: add 203.0.113.9, delete 203.0.113.10 (not
+        // installed). The kernel refuses the delete and aborts both.
+        let r = loader.apply_changes::<u32>(
+            "iocguard",
+            "v4h",
+            SetKind::Hash,
+            &[(0xCB00_710A, 0xCB00_710A)],
+            &[(0xCB00_7109, 0xCB00_7109)],
+        );
+        match r {
+            Err(e @ NftError::Refused { .. }) => e.to_string(),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    });
+    assert!(
+        err.contains("No such file or directory") || err.contains("ENOENT"),
+        "{err}"
+    );
+    assert!(err.contains("0 of 2 changes were committed"), "{err}");
+    // The add in the refused transaction did not happen.
+    assert_eq!(probe(&lab, "203.0.113.9:8080"), Tcp::Connected);
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+}
