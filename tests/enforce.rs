@@ -389,6 +389,15 @@ fn no_packet_passes_during_100_updates_of_a_100k_set() {
         reset > 100,
         "the prober ran too little to prove anything: {reset}"
     );
+    // The flood was counted in full but logged only at the shared rate
+    // (10/s, burst 20).
+    let (blocked, logged) = (counter(&lab, "blocked_fwd"), counter(&lab, "logged"));
+    let secs = sorted.iter().map(|d| d.as_secs_f64()).sum::<f64>() + 60.0;
+    assert!(blocked >= reset, "blocked_fwd {blocked} < resets {reset}");
+    assert!(
+        (logged as f64) < 20.0 + 10.0 * secs,
+        "logged {logged} in ~{secs:.0} s"
+    );
     // The probed address is still blocked at the end.
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
 }
@@ -485,4 +494,43 @@ fn a_refused_transaction_is_reported_and_rolled_back() {
     // The add in the refused transaction did not happen.
     assert_eq!(probe(&lab, "203.0.113.9:8080"), Tcp::Connected);
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+}
+
+#[test]
+fn inbound_option_drops_packets_from_listed_sources() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    let feed = lab.feed("feed.txt", FEED);
+    lab.apply(&feed, &["--inbound"]);
+    // A UDP listener on the LAN host counts what arrives.
+    let lan = lab.lan.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let listener = std::thread::spawn(move || {
+        lab::enter(&lan);
+        let u = std::net::UdpSocket::bind("0.0.0.0:9000").expect("bind");
+        u.set_read_timeout(Some(Duration::from_millis(1500))).ok();
+        tx.send(()).unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 64];
+        while let Ok((_, from)) = u.recv_from(&mut b) {
+            got.push(from.ip().to_string());
+        }
+        got
+    });
+    rx.recv().unwrap();
+    in_ns(&lab.wan, || {
+        for src in ["203.0.113.5", "203.0.113.70", "203.0.113.200"] {
+            let u = std::net::UdpSocket::bind((src, 0)).expect("bind source");
+            u.send_to(b"x", "192.0.2.10:9000").expect("send");
+        }
+    });
+    let got = listener.join().unwrap();
+    assert_eq!(
+        got,
+        vec!["203.0.113.200".to_string()],
+        "only the unlisted source may arrive"
+    );
+    assert!(counter(&lab, "blocked_in") >= 2);
 }
