@@ -409,7 +409,17 @@ fn dns_is_pulled_back_to_the_router_and_dot_is_refused() {
     }
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
-    lab.apply(&feed, &[]);
+    // A DoH resolver list, loaded like any feed.
+    let doh = lab.feed("doh.txt", "203.0.113.200\n2001:db8:3::200\n");
+    let doh = doh.to_string_lossy().to_string();
+    lab.apply(&feed, &["--doh", &doh]);
+    // HTTPS to a listed resolver is refused (nothing listens on 443 in the
+    // WAN, so without the rule it would be a reset); other ports pass.
+    assert_eq!(probe(&lab, "203.0.113.200:443"), Tcp::Unreachable);
+    assert_eq!(probe(&lab, "[2001:db8:3::200]:443"), Tcp::Unreachable);
+    assert_eq!(probe(&lab, "203.0.113.201:443"), Tcp::Reset);
+    assert_eq!(probe(&lab, "203.0.113.200:8080"), Tcp::Connected);
+    assert!(counter(&lab, "doh_rejected") >= 2);
     // A stand-in resolver on the router: echoes whatever it gets.
     let router = lab.router.clone();
     let (tx, rx) = std::sync::mpsc::channel();

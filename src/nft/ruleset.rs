@@ -88,11 +88,19 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
     for c in COUNTERS {
         let _ = writeln!(w, "add counter inet {t} {c}");
     }
-    let _ = writeln!(
-        w,
-        "add limit inet {t} {LOG_LIMIT} {{ rate {}/second burst {} packets; }}",
+    // `add limit` keeps an existing object's old rate, so the limit is
+    // replaced: the chains that use it are emptied first (same
+    // transaction), then it is deleted and added anew.
+    for chain in ["block_fwd", "block_out", "drop_in"] {
+        regular_chain(w, t, chain);
+    }
+    let limit = format!(
+        "{{ rate {}/second burst {} packets; }}",
         cfg.log_rate, cfg.log_burst
     );
+    let _ = writeln!(w, "add limit inet {t} {LOG_LIMIT} {limit}");
+    let _ = writeln!(w, "delete limit inet {t} {LOG_LIMIT}");
+    let _ = writeln!(w, "add limit inet {t} {LOG_LIMIT} {limit}");
 
     // Verdict chains: count, log (shared rate limit), refuse.
     let log = |w: &mut String, chain: &str, tag: &str| {
@@ -107,12 +115,10 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
         ("block_fwd", "blocked_fwd", "fwd"),
         ("block_out", "blocked_out", "out"),
     ] {
-        regular_chain(w, t, chain);
         let _ = writeln!(w, "add rule inet {t} {chain} counter name \"{counter}\"");
         log(w, chain, tag);
         refuse(w, t, chain, cfg.action);
     }
-    regular_chain(w, t, "drop_in");
     let _ = writeln!(w, "add rule inet {t} drop_in counter name \"blocked_in\"");
     log(w, "drop_in", "in");
     let _ = writeln!(w, "add rule inet {t} drop_in drop");
@@ -347,6 +353,17 @@ mod tests {
         );
         assert!(l.contains(&"add element inet iocguard lan4 { 192.168.1.0/24 }"));
         assert!(l.contains(&"add limit inet iocguard log_rate { rate 10/second burst 20 packets; }"));
+        assert!(l.contains(&"delete limit inet iocguard log_rate"));
+        // The chains using the limit are emptied before it is replaced.
+        let flush = l
+            .iter()
+            .position(|x| *x == "flush chain inet iocguard block_fwd")
+            .unwrap();
+        let delete = l
+            .iter()
+            .position(|x| *x == "delete limit inet iocguard log_rate")
+            .unwrap();
+        assert!(flush < delete);
         assert!(l.contains(
             &"add chain inet iocguard forward { type filter hook forward priority -150; policy accept; }"
         ));
