@@ -184,11 +184,6 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
     s
 }
 
-/// The text that removes everything iocguard installed.
-pub fn flush(table: &str) -> String {
-    format!("delete table inet {table}\n")
-}
-
 fn list<P: std::fmt::Display>(v: &[P]) -> String {
     v.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
 }
@@ -434,10 +429,5 @@ mod tests {
             ..EnforceConfig::default()
         };
         assert!(ruleset(&off).contains("delete chain inet iocguard dstnat"));
-    }
-
-    #[test]
-    fn flush_touches_only_our_table() {
-        assert_eq!(flush("iocguard"), "delete table inet iocguard\n");
     }
 }

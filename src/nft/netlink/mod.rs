@@ -66,6 +66,8 @@ pub const NFT_MSG_GETSETELEM: u16 = 13;
 pub const NFT_MSG_DELSETELEM: u16 = 14;
 /// `NFT_MSG_GETTABLE`.
 pub const NFT_MSG_GETTABLE: u16 = 1;
+/// `NFT_MSG_DELTABLE`.
+pub const NFT_MSG_DELTABLE: u16 = 2;
 /// `NFT_MSG_GETSET`.
 pub const NFT_MSG_GETSET: u16 = 10;
 /// `NFTA_TABLE_HANDLE` (u64, big endian).
@@ -300,6 +302,21 @@ impl Batch {
                 .extend_from_slice(&NFT_SET_ELEM_INTERVAL_END.to_be_bytes());
         }
         self.nest_end(e);
+    }
+
+    /// Adds a `NFT_MSG_DELTABLE` for `table` (family inet): the table and
+    /// everything in it go in this batch's commit.
+    pub fn del_table(&mut self, table: &str) {
+        self.close_elems();
+        let at = self.header(
+            (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+            NLM_F_REQUEST | NLM_F_ACK,
+            NFPROTO_INET,
+            0,
+        );
+        put_str_attr(&mut self.buf, NFTA_TABLE_NAME, table);
+        set_nlmsg_len(&mut self.buf, at);
+        self.msgs += 1;
     }
 
     /// Closes the open element message, if any.
@@ -848,6 +865,22 @@ mod tests {
             let _ = messages(&junk).count();
             let _ = parse_setelem_msg::<u32>(&junk, |_, _| {});
         }
+    }
+
+    #[test]
+    fn delete_table_batch() {
+        let mut b = Batch::new(10);
+        b.del_table("iocguard");
+        let (bytes, acks) = b.finish();
+        let msgs: Vec<_> = messages(bytes).collect::<Result<_, _>>().unwrap();
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[1].ty, (10 << 8) | NFT_MSG_DELTABLE);
+        assert_eq!(msgs[1].payload[0], NFPROTO_INET);
+        assert_eq!(
+            find_attr(&msgs[1].payload[4..], NFTA_TABLE_NAME),
+            Ok(Some(&b"iocguard\0"[..]))
+        );
+        assert_eq!((acks.first, acks.last, acks.count), (11, 11, 1));
     }
 
     #[test]
