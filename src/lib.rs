@@ -15,6 +15,7 @@ pub mod config;
 pub mod feed;
 pub mod feedtool;
 pub mod indicator;
+pub mod nft;
 pub mod sign;
 pub mod state;
 pub mod sync;

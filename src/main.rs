@@ -2,11 +2,12 @@
 //! every error into one sentence on stderr and an exit code.
 
 use iocguard::check::{self, Input};
-use iocguard::cli::{self, Command, Common, FeedCommand, EXIT_USAGE};
+use iocguard::cli::{self, Command, Common, EnforceFlags, FeedCommand, EXIT_USAGE};
 use iocguard::feed::fetch::{self, FetchOptions, Fetched, Validators};
 use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
-use iocguard::indicator::{Gate, GateConfig, Indicator};
+use iocguard::indicator::{Gate, GateConfig, Indicator, IndicatorSet};
+use iocguard::nft::{self, Action, EnforceConfig};
 use iocguard::{config, state, sync};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -27,6 +28,144 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE as u8)
         }
     }
+}
+
+fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
+    match cmd {
+        Command::Apply {
+            feeds,
+            doh,
+            if_missing,
+            enforce,
+            allow,
+            allow_reserved,
+        } => {
+            let cfg = enforce_config(&enforce, &allow)?;
+            let gate = gate(&allow, &allow_reserved)?;
+            let set = usable_set(read_inputs(&feeds), KindFilter::Auto, &gate)?;
+            let doh_set = usable_set(read_inputs(&doh), KindFilter::Ip, &gate)?;
+            let wanted = nft::Wanted {
+                v4: set.v4_ranges(),
+                v6: set.v6_ranges(),
+                doh4: doh_set.v4_ranges(),
+                doh6: doh_set.v6_ranges(),
+            };
+            let report = nft::apply(&cfg, wanted, if_missing).map_err(|e| e.to_string())?;
+            if common.json {
+                out(&(serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"));
+            } else if !report.changed {
+                out(&format!(
+                    "table inet {} is present; nothing to do\n",
+                    report.table
+                ));
+            } else {
+                for s in &report.sets {
+                    out(&format!(
+                        "set {}: {} ranges (+{} -{}, {} transactions, {} ms)\n",
+                        s.set, s.after, s.added, s.deleted, s.transactions, s.millis
+                    ));
+                }
+            }
+            Ok(0)
+        }
+        Command::Flush { table, run_dir } => {
+            let mut cfg = EnforceConfig::default();
+            if let Some(t) = table {
+                cfg.table = t;
+            }
+            if let Some(d) = run_dir {
+                cfg.run_dir = d.into();
+            }
+            let table = cfg.table.clone();
+            let removed = nft::flush_all(&cfg).map_err(|e| e.to_string())?;
+            out(&if removed {
+                format!("table inet {table} removed\n")
+            } else {
+                format!("table inet {table} was not installed\n")
+            });
+            Ok(0)
+        }
+        Command::Status {
+            table,
+            run_dir,
+            count,
+        } => {
+            let d = EnforceConfig::default();
+            let table = table.unwrap_or(d.table);
+            let run_dir = run_dir.map(Into::into).unwrap_or(d.run_dir);
+            let st = nft::status::status(&table, &run_dir, count).map_err(|e| e.to_string())?;
+            if common.json {
+                out(&(serde_json::to_string_pretty(&st).map_err(|e| e.to_string())? + "\n"));
+            } else {
+                out(&st.render());
+            }
+            Ok(if st.present { 0 } else { 1 })
+        }
+        _ => Err("not an nft command".into()),
+    }
+}
+
+/// Parses feeds; refuses when any is unusable, so a broken download never
+/// replaces a good installed set.
+fn usable_set(
+    inputs: impl IntoIterator<Item = Input>,
+    kind: KindFilter,
+    gate: &Gate,
+) -> Result<IndicatorSet, String> {
+    let (report, set) = check::check(inputs, None, kind, gate);
+    if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
+        return Err(format!(
+            "{}: {}; nothing was changed",
+            bad.file,
+            bad.error.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(set)
+}
+
+/// The enforcement configuration from `apply`'s flags (later: from UCI).
+fn enforce_config(f: &EnforceFlags, allow: &[String]) -> Result<EnforceConfig, String> {
+    let mut cfg = EnforceConfig::default();
+    if let Some(t) = &f.table {
+        cfg.table = t.clone();
+    }
+    if let Some(g) = &f.nflog_group {
+        cfg.nflog_group = g
+            .parse()
+            .map_err(|_| format!("--nflog-group {g:?} is not a number 0-65535"))?;
+    }
+    if let Some(a) = &f.action {
+        cfg.action = Action::parse(a).ok_or_else(|| format!("--action {a:?} is not reject or drop"))?;
+    }
+    for l in &f.lan {
+        match parse_indicator(l) {
+            Ok(Indicator::V4(p)) => cfg.lan_v4.push(p),
+            Ok(Indicator::V6(p)) => cfg.lan_v6.push(p),
+            _ => return Err(format!("--lan {l:?} is not an IP network")),
+        }
+    }
+    cfg.lan_ifs = f.lan_if.clone();
+    for r in &f.router_addr {
+        cfg.router_addrs.push(
+            r.parse()
+                .map_err(|_| format!("--router-addr {r:?} is not an IP address"))?,
+        );
+    }
+    cfg.force_dns = !f.no_force_dns;
+    cfg.block_dot = !f.no_block_dot;
+    cfg.inbound = f.inbound;
+    if let Some(d) = &f.run_dir {
+        cfg.run_dir = d.into();
+    }
+    for a in allow {
+        match parse_indicator(a) {
+            Ok(Indicator::V4(p)) => cfg.allow_v4.push(p),
+            Ok(Indicator::V6(p)) => cfg.allow_v6.push(p),
+            _ => {} // domains: the sinkhole's business
+        }
+    }
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 fn init_logging(c: &Common) {
@@ -82,6 +221,9 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             Ok(report.exit_code())
         }
         Command::Sync { force } => sync(common, force),
+        cmd @ (Command::Apply { .. } | Command::Flush { .. } | Command::Status { .. }) => {
+            run_nft(common, cmd)
+        }
         cmd @ Command::Fetch { .. } => fetch_cmd(common, cmd),
         Command::Test {
             value,

@@ -69,10 +69,67 @@ pub enum Command {
     },
     /// `iocguard feed build|sign|verify|keygen …`: the central side.
     Feed(FeedCommand),
+    /// `iocguard apply --feed FILE…`: install the ruleset and the sets.
+    Apply {
+        /// Feed files whose IPs/CIDRs are blocked.
+        feeds: Vec<String>,
+        /// Feed files listing DNS-over-HTTPS resolver addresses.
+        doh: Vec<String>,
+        /// `--if-missing`: do nothing when the table exists.
+        if_missing: bool,
+        /// Enforcement options.
+        enforce: EnforceFlags,
+        /// `--allow VALUE` (repeatable).
+        allow: Vec<String>,
+        /// `--allow-reserved CIDR` (repeatable).
+        allow_reserved: Vec<String>,
+    },
+    /// `iocguard flush`: remove everything iocguard installed.
+    Flush {
+        /// `--table NAME`.
+        table: Option<String>,
+        /// `--run-dir DIR`.
+        run_dir: Option<String>,
+    },
+    /// `iocguard status`: what the kernel holds.
+    Status {
+        /// `--table NAME`.
+        table: Option<String>,
+        /// `--run-dir DIR`.
+        run_dir: Option<String>,
+        /// `--count`: count set elements from the kernel.
+        count: bool,
+    },
     /// `--help` for a subcommand (or the top level when `None`).
     Help(Option<String>),
     /// `--version`.
     Version,
+}
+
+/// Enforcement flags of `apply`, as given (parsed into
+/// `nft::EnforceConfig` by the binary).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EnforceFlags {
+    /// `--table NAME`.
+    pub table: Option<String>,
+    /// `--nflog-group N`.
+    pub nflog_group: Option<String>,
+    /// `--action reject|drop`.
+    pub action: Option<String>,
+    /// `--lan CIDR` (repeatable).
+    pub lan: Vec<String>,
+    /// `--lan-if IFNAME` (repeatable).
+    pub lan_if: Vec<String>,
+    /// `--router-addr IP` (repeatable).
+    pub router_addr: Vec<String>,
+    /// `--no-force-dns`.
+    pub no_force_dns: bool,
+    /// `--no-block-dot`.
+    pub no_block_dot: bool,
+    /// `--inbound`.
+    pub inbound: bool,
+    /// `--run-dir DIR`.
+    pub run_dir: Option<String>,
 }
 
 /// `iocguard feed …` subcommands (the central IT centre's tools).
@@ -143,6 +200,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "check" => parse_check(&mut p, &mut common)?,
         "test" => parse_test(&mut p, &mut common)?,
         "fetch" => parse_fetch(&mut p, &mut common)?,
+        "apply" => parse_apply(&mut p, &mut common)?,
+        "flush" | "status" => parse_table_only(&sub, &mut p, &mut common)?,
         "sync" => parse_sync(&mut p, &mut common)?,
         "feed" => parse_feed(&mut p, &mut common)?,
         "help" => Command::Help(p.next()?.and_then(|a| match a {
@@ -334,11 +393,80 @@ fn parse_fetch(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
     })
 }
 
+fn parse_apply(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let (mut feeds, mut doh, mut if_missing, mut allow, mut allow_reserved) =
+        (Vec::new(), Vec::new(), false, Vec::new(), Vec::new());
+    let mut e = EnforceFlags::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Long("json") => c.json = true,
+            Short('v') => c.verbose += 1,
+            Long("feed") => feeds.push(p.value()?.string()?),
+            Long("doh") => doh.push(p.value()?.string()?),
+            Long("if-missing") => if_missing = true,
+            Long("allow") => allow.push(p.value()?.string()?),
+            Long("allow-reserved") => allow_reserved.push(p.value()?.string()?),
+            Long("table") => e.table = Some(p.value()?.string()?),
+            Long("nflog-group") => e.nflog_group = Some(p.value()?.string()?),
+            Long("action") => e.action = Some(p.value()?.string()?),
+            Long("lan") => e.lan.push(p.value()?.string()?),
+            Long("lan-if") => e.lan_if.push(p.value()?.string()?),
+            Long("router-addr") => e.router_addr.push(p.value()?.string()?),
+            Long("no-force-dns") => e.no_force_dns = true,
+            Long("no-block-dot") => e.no_block_dot = true,
+            Long("inbound") => e.inbound = true,
+            Long("run-dir") => e.run_dir = Some(p.value()?.string()?),
+            Long("help") | Short('h') => return Ok(Command::Help(Some("apply".into()))),
+            other => return Err(other.unexpected()),
+        }
+    }
+    if feeds.is_empty() {
+        return Err("apply needs at least one --feed FILE".into());
+    }
+    Ok(Command::Apply {
+        feeds,
+        doh,
+        if_missing,
+        enforce: e,
+        allow,
+        allow_reserved,
+    })
+}
+
+fn parse_table_only(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let (mut table, mut run_dir, mut count) = (None, None, false);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Long("json") => c.json = true,
+            Short('v') => c.verbose += 1,
+            Long("table") => table = Some(p.value()?.string()?),
+            Long("run-dir") => run_dir = Some(p.value()?.string()?),
+            Long("count") if sub == "status" => count = true,
+            Long("help") | Short('h') => return Ok(Command::Help(Some(sub.into()))),
+            other => return Err(other.unexpected()),
+        }
+    }
+    Ok(if sub == "flush" {
+        Command::Flush { table, run_dir }
+    } else {
+        Command::Status {
+            table,
+            run_dir,
+            count,
+        }
+    })
+}
+
 /// Help text for a subcommand, or the overview.
 pub fn help(sub: Option<&str>) -> String {
     match sub {
         Some("check") => CHECK_HELP.into(),
         Some("test") => TEST_HELP.into(),
+        Some("apply") => APPLY_HELP.into(),
+        Some("flush") => FLUSH_HELP.into(),
+        Some("status") => STATUS_HELP.into(),
         Some("fetch") => FETCH_HELP.into(),
         Some("sync") => SYNC_HELP.into(),
         Some("feed") => FEED_HELP.into(),
@@ -351,6 +479,9 @@ pub fn help(sub: Option<&str>) -> String {
 }
 
 const OVERVIEW: &str = "\
+  apply --feed F…      install the nftables ruleset and block the feeds' IPs/CIDRs
+  flush                remove everything iocguard installed in nftables
+  status               what the kernel holds: set sizes and counters
 iocguard — block botnet C2 indicators on a gateway and find the infected hosts
   fetch URL            download one feed as sync would (limits, TLS trust, gzip)
 
@@ -553,6 +684,55 @@ exit codes:
   2  bad usage, or the fetch failed (the reason is on stderr)
 ";
 
+const APPLY_HELP: &str = "\
+usage: iocguard apply [OPTIONS] --feed FILE…
+
+Installs (or refreshes) table inet iocguard and makes its sets hold the
+IPs and CIDRs of the given feeds. Only the difference to what the kernel
+holds is changed, in bounded transactions that never leave a listed
+address unblocked. Domains in the feeds are for the DNS sinkhole and are
+ignored here. If any feed is unusable nothing is changed.
+
+options:
+  --feed FILE            feed of addresses to block (repeatable)
+  --doh FILE             feed of DNS-over-HTTPS resolver addresses (repeatable)
+  --if-missing           do nothing if the table exists (after a firewall restart)
+  --table NAME           nftables table, family inet [iocguard]
+  --nflog-group N        NFLOG group for blocked attempts [10]
+  --action reject|drop   TCP reset / ICMP admin-prohibited, or silent drop [reject]
+  --lan CIDR             LAN network, for the DNS controls (repeatable)
+  --lan-if IFNAME        LAN interface; takes precedence over --lan (repeatable)
+  --router-addr IP       the router's DNS address (default: any local address)
+  --no-force-dns         do not redirect LAN DNS (port 53) to the router
+  --no-block-dot         do not reject DNS over TLS (853) from the LAN
+  --inbound              also drop packets coming from listed sources
+  --run-dir DIR          RAM directory for the record of installed sets [/tmp/iocguard]
+  --allow VALUE          never block this IP or CIDR (repeatable)
+  --allow-reserved CIDR  let feeds block this normally protected range
+  --json                 print what changed as JSON
+
+exit codes: 0 installed; 2 bad usage, unusable feed, or the kernel refused
+";
+
+const FLUSH_HELP: &str = "\
+usage: iocguard flush [--table NAME] [--run-dir DIR]
+
+Deletes table inet iocguard (or NAME) and so every rule, set and counter
+iocguard installed. Tables of other owners (fw4) are never touched.
+";
+
+const STATUS_HELP: &str = "\
+usage: iocguard status [--table NAME] [--run-dir DIR] [--count] [--json]
+
+Shows whether the table is installed, how many ranges each set holds and
+the named counters (blocked attempts, log messages, DNS redirects). Set
+sizes come from iocguard's record of its last update, checked against the
+kernel's set handles; --count counts them in the kernel instead (slow for
+large sets: the kernel walks an interval set once per reply message).
+
+exit codes: 0 installed; 1 not installed; 2 error
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,6 +848,44 @@ mod tests {
         assert!(parse(args("fetch")).is_err());
         assert!(parse(args("fetch a b")).is_err());
         assert!(help(Some("fetch")).contains("exit codes"));
+    }
+
+    #[test]
+    fn apply_gathers_enforcement_flags() {
+        let (_, cmd) = parse(args(
+            "apply --feed a --feed b --lan 192.0.2.0/24 --lan-if br-lan --action drop \
+             --no-force-dns --inbound --table t --nflog-group 5 --if-missing",
+        ))
+        .unwrap();
+        let Command::Apply {
+            feeds,
+            if_missing,
+            enforce,
+            ..
+        } = cmd
+        else {
+            panic!("not apply");
+        };
+        assert_eq!(feeds, vec!["a", "b"]);
+        assert!(if_missing && enforce.no_force_dns && enforce.inbound && !enforce.no_block_dot);
+        assert_eq!(enforce.table.as_deref(), Some("t"));
+        assert_eq!(enforce.lan, vec!["192.0.2.0/24"]);
+        assert!(parse(args("apply")).is_err());
+        assert_eq!(
+            parse(args("status --table x")).unwrap().1,
+            Command::Status {
+                table: Some("x".into()),
+                run_dir: None,
+                count: false
+            }
+        );
+        assert_eq!(
+            parse(args("flush")).unwrap().1,
+            Command::Flush {
+                table: None,
+                run_dir: None
+            }
+        );
     }
 
     #[test]
