@@ -220,6 +220,18 @@ impl IndicatorSet {
         }
     }
 
+    /// The listed domain that blocks `name` (itself or a parent) and the
+    /// name of the feed that listed it; `None` when not listed or
+    /// allowlisted. Borrows instead of allocating: the DNS sinkhole asks
+    /// this for every query.
+    pub fn blocking_domain(&self, name: &str) -> Option<(&str, &str)> {
+        let (entry, feed) = self.domains.covering(name)?;
+        if self.domain_allowed(name) {
+            return None;
+        }
+        Some((entry, self.feeds.get(feed.0 as usize).map_or("", String::as_str)))
+    }
+
     /// True when the allowlist exempts `name` or a parent of it.
     pub fn domain_allowed(&self, name: &str) -> bool {
         self.allow_domains.covering(name).is_some()
