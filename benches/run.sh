@@ -4,3 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash benches/parse.sh
+bash benches/dns.sh

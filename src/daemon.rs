@@ -8,7 +8,7 @@
 //! then swapped in at once).
 
 use crate::config::Config;
-use crate::dns::{self, Server, Settings};
+use crate::dns::{self, DomainMatcher, Server, Settings};
 use crate::indicator::{Gate, IndicatorSet};
 use crate::state::FeedCache;
 use crate::sync::build_from_cache;
@@ -50,6 +50,20 @@ pub fn load_set(cfg: &Config) -> Result<IndicatorSet, DaemonError> {
     Ok(set)
 }
 
+/// The sinkhole's compact blocklist; the set itself is dropped by the
+/// caller right after, so the daemon holds only this.
+fn matcher(set: &IndicatorSet) -> DomainMatcher {
+    let t = Instant::now();
+    let m = DomainMatcher::from_set(set);
+    log::info!(
+        "dns: {} blocked domains in {:.1} MB, indexed in {:.3} s",
+        m.len(),
+        m.heap_bytes() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    m
+}
+
 /// Runs until SIGTERM or SIGINT. Returns the exit code.
 pub fn run(cfg: &Config) -> Result<i32, DaemonError> {
     let mut signals = SigSet::empty();
@@ -76,19 +90,23 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<i32, DaemonError> {
             if settings.upstreams.is_empty() {
                 log::warn!("dns: no upstream resolver: only blocked names will be answered");
             }
-            let s = Server::start(settings, set)?;
+            let s = Server::start(settings, matcher(&set))?;
             log::info!("dns: serving on {:?}", s.udp_addrs());
             Some(s)
         }
         _ => None,
     };
+    // Only the matcher stays: the set's name tables are several times
+    // its size.
+    drop(set);
     // Anything but SIGHUP (SIGTERM, SIGINT) ends the loop.
     while let Signal::SIGHUP = signals.wait().map_err(DaemonError::Signals)? {
         match load_set(cfg) {
             Ok(set) => {
                 if let Some(s) = &server {
-                    s.reload(set);
+                    s.reload(matcher(&set));
                 }
+                drop(set);
                 log::info!("reloaded the set");
             }
             Err(e) => log::warn!("reload failed, keeping the current set: {e}"),

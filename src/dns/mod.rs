@@ -14,11 +14,12 @@
 //! SERVFAIL after the timeout.
 //!
 //! Pieces: [`wire`] (pure wire format), [`policy`] (pure: ACL, rate limit,
-//! answers, upstream lists), [`client`] (who asked), [`events`] (ring and
+//! answers, upstream lists), [`matcher`] (the compact blocklist), [`client`] (who asked), [`events`] (ring and
 //! JSON-lines log), [`server`] (sockets and threads).
 
 pub mod client;
 pub mod events;
+pub mod matcher;
 pub mod policy;
 pub mod server;
 pub mod wire;
@@ -29,6 +30,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub use matcher::DomainMatcher;
 pub use server::{Server, Settings};
 
 /// Why the DNS server could not start.

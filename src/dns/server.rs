@@ -18,10 +18,10 @@
 
 use super::client::{identify, Neighbours};
 use super::events::{Event, EventLog, EventRing, FILE_CAP, RING_CAPACITY};
+use super::matcher::DomainMatcher;
 use super::policy::{Acl, RateLimiter};
 use super::wire::{self, rcode, Blocked, Query, MAX_OWN_RESPONSE};
 use super::DnsError;
-use crate::indicator::IndicatorSet;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
@@ -96,7 +96,7 @@ fn bump(c: &AtomicU64) {
 
 /// State shared by every thread.
 struct Shared {
-    set: RwLock<Arc<IndicatorSet>>,
+    set: RwLock<Arc<DomainMatcher>>,
     generation: AtomicU64,
     events: Mutex<EventRing>,
     rate: Vec<Mutex<RateLimiter>>,
@@ -135,7 +135,7 @@ impl Shared {
 /// A worker's view of the blocklist: the `Arc` is re-read only after a
 /// reload, so the query path takes no lock.
 struct View {
-    set: Arc<IndicatorSet>,
+    set: Arc<DomainMatcher>,
     generation: u64,
 }
 
@@ -147,7 +147,7 @@ impl View {
         }
     }
 
-    fn current(&mut self, sh: &Shared) -> &IndicatorSet {
+    fn current(&mut self, sh: &Shared) -> &DomainMatcher {
         let g = sh.generation.load(Ordering::Acquire);
         if g != self.generation {
             if let Ok(s) = sh.set.read() {
@@ -194,9 +194,9 @@ fn decide(sh: &Shared, view: &mut View, src: IpAddr, msg: &[u8], out: &mut [u8],
     }
     let set = view.current(sh);
     if let Some(name) = q.name.text().filter(|n| !n.is_empty()) {
-        if let Some((listed, feed)) = set.blocking_domain(name) {
+        if let Some(hit) = set.lookup(name) {
             bump(&sh.stats.blocked);
-            let at = name.len() - listed.len();
+            let (at, feed) = (hit.at, hit.feed);
             let time = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
@@ -234,7 +234,7 @@ pub struct Server {
 
 impl Server {
     /// Binds every listen address (UDP and TCP) and starts the threads.
-    pub fn start(settings: Settings, set: IndicatorSet) -> Result<Server, DnsError> {
+    pub fn start(settings: Settings, set: DomainMatcher) -> Result<Server, DnsError> {
         let workers = settings.workers.max(1);
         let shared = Arc::new(Shared {
             set: RwLock::new(Arc::new(set)),
@@ -322,7 +322,7 @@ impl Server {
     /// Swaps in a new blocklist. Queries being answered finish with the
     /// old one; the next ones see the new one. Nothing is ever half-loaded:
     /// the new set is complete before the swap.
-    pub fn reload(&self, set: IndicatorSet) {
+    pub fn reload(&self, set: DomainMatcher) {
         let new = Arc::new(set);
         if let Ok(mut s) = self.shared.set.write() {
             *s = new;

@@ -220,16 +220,15 @@ impl IndicatorSet {
         }
     }
 
-    /// The listed domain that blocks `name` (itself or a parent) and the
-    /// name of the feed that listed it; `None` when not listed or
-    /// allowlisted. Borrows instead of allocating: the DNS sinkhole asks
-    /// this for every query.
-    pub fn blocking_domain(&self, name: &str) -> Option<(&str, &str)> {
-        let (entry, feed) = self.domains.covering(name)?;
-        if self.domain_allowed(name) {
-            return None;
-        }
-        Some((entry, self.feeds.get(feed.0 as usize).map_or("", String::as_str)))
+    /// Every blocked domain with the index of its feed in [`Self::feeds`]
+    /// (the DNS sinkhole builds its own compact matcher from these).
+    pub fn domain_entries(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.domains.iter().map(|(d, f)| (d, f.0 as usize))
+    }
+
+    /// The allowlisted domains (a listed parent never blocks these).
+    pub fn allowed_domains(&self) -> impl Iterator<Item = &str> + '_ {
+        self.allow_domains.iter().map(|(d, _)| d)
     }
 
     /// True when the allowlist exempts `name` or a parent of it.
