@@ -716,3 +716,138 @@ fn event_writer(sh: Arc<Shared>) {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::policy::Acl;
+    use crate::dns::wire::tests::query;
+    use crate::feed::token::parse_indicator;
+    use crate::indicator::{Gate, GateConfig, SetBuilder};
+
+    fn matcher(names: &[&str]) -> DomainMatcher {
+        let mut b = SetBuilder::new();
+        let id = b.add_feed("campaign");
+        for n in names {
+            b.push(parse_indicator(n).unwrap(), id);
+        }
+        DomainMatcher::from_set(&b.build(&Gate::new(&GateConfig::default())))
+    }
+
+    /// A fake upstream on loopback: answers `*.fwd.test` with the query
+    /// bytes, QR set, plus a marker tail, and ignores everything else.
+    fn upstream() -> SocketAddr {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = s.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, from)) = s.recv_from(&mut buf) {
+                let q = wire::parse_query(&buf[..n]).unwrap();
+                if q.name.text().is_some_and(|t| t.ends_with("fwd.test")) {
+                    let mut r = buf[..n].to_vec();
+                    r[2] |= 0x80;
+                    r.extend_from_slice(b"\xde\xad\xbe\xef");
+                    let _ = s.send_to(&r, from);
+                }
+            }
+        });
+        addr
+    }
+
+    fn server(names: &[&str]) -> Server {
+        let settings = Settings {
+            listen: vec!["127.0.0.1:0".parse().unwrap()],
+            upstreams: vec![upstream()],
+            answer: Blocked::NxDomain,
+            ttl: 5,
+            acl: Acl::default(),
+            rate: (0, 1),
+            workers: 2,
+            upstream_timeout: Duration::from_millis(300),
+            run_dir: None,
+            neighbours: false,
+        };
+        Server::start(settings, matcher(names)).unwrap()
+    }
+
+    fn ask(to: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {
+        let c = UdpSocket::bind("127.0.0.1:0").unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
+        c.send_to(msg, to).unwrap();
+        let mut buf = [0u8; 1500];
+        c.recv_from(&mut buf).ok().map(|(n, _)| buf[..n].to_vec())
+    }
+
+    #[test]
+    fn answers_blocks_forwards_and_fails_over_udp_and_tcp() {
+        let srv = server(&["evil.example"]);
+        let to = srv.udp_addrs()[0];
+        // Blocked, with its event.
+        let r = ask(to, &query("www.Evil.example", wire::rtype::A, None)).unwrap();
+        assert_eq!(r[3] & 0xf, rcode::NXDOMAIN);
+        assert_eq!(&r[..2], &[0x12, 0x34]);
+        // Forwarded: the upstream's bytes exactly, with our ID.
+        let q = query("a.fwd.test", wire::rtype::A, Some(&[(10, b"cookie!!")]));
+        let r = ask(to, &q).unwrap();
+        let mut want = q.clone();
+        want[2] |= 0x80;
+        want.extend_from_slice(b"\xde\xad\xbe\xef");
+        assert_eq!(r, want);
+        // The upstream ignores this one: SERVFAIL after the timeout.
+        let t = Instant::now();
+        let r = ask(to, &query("silent.example", wire::rtype::A, None)).unwrap();
+        assert_eq!(r[3] & 0xf, rcode::SERVFAIL);
+        assert!(t.elapsed() >= Duration::from_millis(250));
+        // Malformed: FORMERR, or nothing at all for a header fragment.
+        let mut bad = query("x.example", 1, None);
+        bad[5] = 2;
+        assert_eq!(ask(to, &bad).unwrap()[3] & 0xf, rcode::FORMERR);
+        assert_eq!(ask(to, &[1, 2, 3]), None);
+        // TCP: length-prefixed, several messages on one connection.
+        let mut t = TcpStream::connect(to).unwrap();
+        t.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = vec![0u8; 65535];
+        for _ in 0..2 {
+            write_msg(&mut t, &query("c2.evil.example", wire::rtype::AAAA, None)).unwrap();
+            let n = read_msg(&mut t, &mut buf).unwrap();
+            assert_eq!(buf[3] & 0xf, rcode::NXDOMAIN, "{n}");
+        }
+        // Reload: a new list is used at once, the old name is gone.
+        srv.reload(matcher(&["new.example"]));
+        let r = ask(to, &query("new.example", wire::rtype::A, None)).unwrap();
+        assert_eq!(r[3] & 0xf, rcode::NXDOMAIN);
+        let s = srv.stats();
+        assert_eq!(s.blocked.load(Ordering::Relaxed), 4);
+        assert_eq!(s.relayed.load(Ordering::Relaxed), 1);
+        assert_eq!(s.servfail.load(Ordering::Relaxed), 1);
+        assert_eq!(s.malformed.load(Ordering::Relaxed), 2);
+        assert_eq!(srv.event_counts().1, 4);
+        drop(t);
+        srv.stop();
+    }
+
+    #[test]
+    fn tcp_connections_are_capped() {
+        let srv = server(&["evil.example"]);
+        let to = srv.udp_addrs()[0];
+        let held: Vec<TcpStream> = (0..MAX_TCP_CONNS)
+            .map(|_| TcpStream::connect(to).unwrap())
+            .collect();
+        // Give the accept thread time to count them.
+        let t = Instant::now();
+        while srv.shared.tcp_conns.load(Ordering::Acquire) < MAX_TCP_CONNS
+            && t.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut extra = TcpStream::connect(to).unwrap();
+        extra.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let _ = write_msg(&mut extra, &query("evil.example", 1, None));
+        let mut b = [0u8; 2];
+        assert!(extra.read_exact(&mut b).is_err(), "the 65th connection is closed");
+        // UDP is unaffected by the held connections.
+        assert!(ask(to, &query("evil.example", 1, None)).is_some());
+        drop(held);
+        srv.stop();
+    }
+}
