@@ -268,7 +268,7 @@ impl Server {
                 srv.spawn_udp_worker(sock, addr)?;
             }
             srv.udp_addrs.push(addr);
-            let tcp = TcpListener::bind(addr).map_err(|e| DnsError::Bind("tcp", addr, e))?;
+            let tcp = tcp_listener(addr)?;
             srv.tcp_addrs.push(addr);
             let sh = shared.clone();
             srv.threads
@@ -389,6 +389,27 @@ fn reuseport_udp(addr: SocketAddr) -> Result<UdpSocket, DnsError> {
     let _ = s::setsockopt(&fd, sockopt::RcvBuf, &(1 << 20));
     s::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr)).map_err(err)?;
     Ok(UdpSocket::from(fd))
+}
+
+/// A TCP listener, v6-only for IPv6 like the UDP sockets (std's would be
+/// dual-stack and clash with a `0.0.0.0` listener on the same port).
+fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, DnsError> {
+    use nix::sys::socket::{self as s, sockopt, AddressFamily, Backlog, SockFlag, SockType, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+    let err = |e: nix::Error| DnsError::Bind("tcp", addr, std::io::Error::from(e));
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = s::socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).map_err(err)?;
+    s::setsockopt(&fd, sockopt::ReuseAddr, &true).map_err(err)?;
+    if addr.is_ipv6() {
+        s::setsockopt(&fd, sockopt::Ipv6V6Only, &true).map_err(err)?;
+    }
+    s::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr)).map_err(err)?;
+    s::listen(&fd, Backlog::new(128).map_err(err)?).map_err(err)?;
+    Ok(TcpListener::from(fd))
 }
 
 /// Forwarded UDP queries in flight, in a fixed table. The upstream sees
@@ -677,6 +698,21 @@ fn forward_tcp(sh: &Shared, msg: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// The counters as JSON, for `run_dir/dns.json` (status, monitoring).
+fn stats_json(sh: &Shared) -> String {
+    let s = &sh.stats;
+    let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let (dropped, total) = sh.events.lock().map_or((0, 0), |r| (r.dropped, r.total));
+    serde_json::json!({
+        "queries": g(&s.queries), "blocked": g(&s.blocked), "forwarded": g(&s.forwarded),
+        "relayed": g(&s.relayed), "refused": g(&s.refused), "rate_limited": g(&s.limited),
+        "servfail": g(&s.servfail), "malformed": g(&s.malformed), "tcp_refused": g(&s.tcp_refused),
+        "events": total, "events_dropped": dropped,
+        "uptime_s": sh.started.elapsed().as_secs(),
+    })
+    .to_string()
+}
+
 /// Drains the event ring every 200 ms into `events.jsonl`, filling in
 /// MACs from the neighbour table in front mode.
 fn event_writer(sh: Arc<Shared>) {
@@ -684,6 +720,7 @@ fn event_writer(sh: Arc<Shared>) {
     let mut neigh = Neighbours::new(Duration::from_secs(5));
     let mut batch = Vec::with_capacity(RING_CAPACITY);
     let mut reported_drops = 0;
+    let mut stats_at = Instant::now();
     loop {
         let stopping = sh.stop.load(Ordering::Relaxed);
         if let Ok(mut r) = sh.events.lock() {
@@ -708,6 +745,12 @@ fn event_writer(sh: Arc<Shared>) {
                 if let Err(e) = log.append(&records) {
                     log::warn!("dns: cannot write {}: {e}", log.path().display());
                 }
+            }
+        }
+        if stopping || stats_at.elapsed() >= Duration::from_secs(10) {
+            stats_at = Instant::now();
+            if let Some(dir) = &sh.settings.run_dir {
+                let _ = crate::state::write_atomic(&dir.join("dns.json"), stats_json(&sh).as_bytes());
             }
         }
         if stopping {
