@@ -113,11 +113,26 @@ wait_answer $P_DM
 dm_rss=$(rss_kb $dm)
 kill $dm
 setup_ig "$OUT/domains-$M.txt" $P_IG "$PWD/$OUT/ig-$M"
-"$BIN" --config "$OUT/ig-$M/config" -v run > "$OUT/ig-$M.log" 2>&1 &
-ig=$!; pids+=($ig)
-wait_answer $P_IG
-ig_rss=$(rss_kb $ig)
-load=$(grep -o 'entries in [0-9.]* s' "$OUT/ig-$M.log" | awk '{print $3}')
-printf 'dns memory (M=%s listed): dnsmasq VmRSS %.1f MB, iocguard VmRSS %.1f MB, ratio %s; iocguard load %s s\n' \
-  "$M" "$(awk -v k="$dm_rss" 'BEGIN{print k/1024}')" "$(awk -v k="$ig_rss" 'BEGIN{print k/1024}')" \
-  "$(awk -v a="$ig_rss" -v b="$dm_rss" 'BEGIN { printf "%.2f", a / b }')" "$load"
+# The router ships the static musl binary (musl's malloc returns freed
+# large blocks to the kernel; glibc keeps some of the load's garbage):
+# measure both when the musl target is installed.
+bins=("$BIN")
+if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+  CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-gcc} \
+  CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER=rust-lld \
+    cargo build --quiet --release --target x86_64-unknown-linux-musl && \
+    bins+=("$PWD/target/x86_64-unknown-linux-musl/release/iocguard")
+fi
+for b in "${bins[@]}"; do
+  "$b" --config "$OUT/ig-$M/config" -v run > "$OUT/ig-$M.log" 2>&1 &
+  ig=$!; pids+=($ig)
+  wait_answer $P_IG
+  ig_rss=$(rss_kb $ig)
+  kill $ig; wait $ig 2>/dev/null || true
+  load=$(grep -o 'entries in [0-9.]* s' "$OUT/ig-$M.log" | awk '{print $3}')
+  index=$(grep -o 'indexed in [0-9.]* s' "$OUT/ig-$M.log" | awk '{print $3}')
+  libc=glibc; case $b in *musl*) libc=musl-static;; esac
+  printf 'dns memory (M=%s listed): dnsmasq VmRSS %.1f MB, iocguard (%s) VmRSS %.1f MB, ratio %s; load %s s + index %s s (load avg %s)\n' \
+    "$M" "$(awk -v k="$dm_rss" 'BEGIN{print k/1024}')" "$libc" "$(awk -v k="$ig_rss" 'BEGIN{print k/1024}')" \
+    "$(awk -v a="$ig_rss" -v b="$dm_rss" 'BEGIN { printf "%.2f", a / b }')" "$load" "$index" "$(cut -d' ' -f1 /proc/loadavg)"
+done
