@@ -3,6 +3,7 @@
 
 use iocguard::check::{self, Input};
 use iocguard::cli::{self, Command, Common, FeedCommand, EXIT_USAGE};
+use iocguard::feed::fetch::{self, FetchOptions, Fetched, Validators};
 use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
 use iocguard::indicator::{Gate, GateConfig, Indicator};
@@ -81,6 +82,7 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             Ok(report.exit_code())
         }
         Command::Sync { force } => sync(common, force),
+        cmd @ Command::Fetch { .. } => fetch_cmd(common, cmd),
         Command::Test {
             value,
             feeds,
@@ -230,6 +232,62 @@ fn run_feed(common: &Common, cmd: FeedCommand) -> Result<i32, String> {
             Ok(0)
         }
     }
+}
+
+/// `iocguard fetch`: one download with the sync defaults, for manual checks.
+fn fetch_cmd(common: &Common, cmd: Command) -> Result<i32, String> {
+    let Command::Fetch {
+        url,
+        out: out_file,
+        etag,
+        last_modified,
+        ca_bundle,
+        max_bytes,
+    } = cmd
+    else {
+        return Err("internal: not a fetch command".into());
+    };
+    let mut opts = FetchOptions {
+        ca_bundle: ca_bundle.map(Into::into),
+        ..FetchOptions::default()
+    };
+    if let Some(m) = max_bytes {
+        opts.max_bytes = m;
+    }
+    let prev = Validators { etag, last_modified };
+    let fetched = fetch::fetch(&url, &opts, Some(&prev)).map_err(|e| e.to_string())?;
+    let (status, bytes, validators) = match &fetched {
+        Fetched::NotModified => ("not_modified", None, None),
+        Fetched::Body { bytes, validators } => ("body", Some(bytes), Some(validators)),
+    };
+    if let (Some(b), Some(f)) = (bytes, &out_file) {
+        std::fs::write(f, b).map_err(|e| format!("{f}: cannot write: {e}"))?;
+    }
+    if common.json {
+        let v = serde_json::json!({
+            "url": url,
+            "status": status,
+            "bytes": bytes.map(|b| b.len()),
+            "etag": validators.and_then(|v| v.etag.as_deref()),
+            "last_modified": validators.and_then(|v| v.last_modified.as_deref()),
+        });
+        out(&(v.to_string() + "\n"));
+    } else if let Some(b) = bytes {
+        if out_file.is_none() {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(b).and_then(|_| o.flush());
+        }
+        let v = validators.cloned().unwrap_or_default();
+        log::info!(
+            "{url}: {} bytes, etag {:?}, last-modified {:?}",
+            b.len(),
+            v.etag,
+            v.last_modified
+        );
+    } else {
+        log::info!("{url}: not modified");
+    }
+    Ok(if bytes.is_some() { 0 } else { 1 })
 }
 
 fn parse_format(name: Option<&str>) -> Result<Option<Format>, String> {

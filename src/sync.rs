@@ -223,7 +223,12 @@ pub fn run(
             });
             continue;
         }
-        let prev = cache.meta(&feed.name);
+        // Validators are worth sending only while the copy they describe is
+        // intact; otherwise a 304 would leave the feed with nothing.
+        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
+        let prev = cache
+            .meta(&feed.name)
+            .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
         let result = fetch(feed, prev.as_ref())
             .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
         let status = match result {
@@ -284,6 +289,14 @@ fn accept(
         },
         Fetch::New(dl) => dl,
     };
+    // An error page says more about what went wrong than the signature
+    // mismatch it also causes, so look at the body's shape first.
+    let not_a_list = crate::feed::text::decode(&dl.body)
+        .ok()
+        .and_then(crate::feed::detect::not_a_list);
+    if let Some(what) = not_a_list {
+        return Err(format!("{} {}", feed.url, FeedError::NotAList(what)));
+    }
     let signed_at = verify(
         feed,
         &dl.body,

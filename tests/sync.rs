@@ -115,7 +115,7 @@ fn broken_feed_keeps_previous_copy_and_exits_one() {
         json["feeds"][0]["error"]
             .as_str()
             .unwrap()
-            .contains("cannot be read"),
+            .contains("cannot read file"),
         "{json}"
     );
     assert_eq!(json["v4_entries"], 10);

@@ -336,8 +336,10 @@ pub struct Main {
     pub leases: PathBuf,
     /// CA bundle override.
     pub ca_bundle: Option<PathBuf>,
-    /// Per-feed download timeout, seconds.
+    /// Seconds a feed server may stay silent.
     pub timeout: u32,
+    /// Extra download attempts after a transient failure.
+    pub retries: u32,
 }
 
 /// `config dns 'dns'`.
@@ -479,6 +481,7 @@ impl Config {
             leases: PathBuf::from(m("leases")),
             ca_bundle: opt_path(m("ca_bundle")),
             timeout: m("timeout").parse().unwrap_or(30),
+            retries: m("retries").parse().unwrap_or(3),
         };
         let dns = Dns {
             enabled: parse_bool(&d("enabled")),

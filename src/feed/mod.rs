@@ -7,6 +7,7 @@
 //! format. Nothing here panics on any input; every parser has a fuzz target.
 
 pub mod detect;
+pub mod fetch;
 pub mod format;
 pub mod sink;
 pub mod source;

@@ -9,9 +9,11 @@
 //! Valid rules that block no host are skipped: `!` and `#` comments are
 //! ignored, `[Adblock Plus 2.0]` headers, `@@` exceptions, cosmetic and
 //! scriptlet rules (`##`, `#@#`, `#?#`, `#$#`, `#%#`), and rules whose
-//! modifiers narrow them to some pages, clients or query types
-//! (`$domain=`, `$client=`, `$ctag=`, `$dnstype=`, `$dnsrewrite`,
-//! `$badfilter`, `$denyallow=` keeps the block so it stays).
+//! modifiers narrow them to some pages, clients, query or content types,
+//! or make them rewrite rather than block (`$domain=`, `$client=`,
+//! `$dnstype=`, `$dnsrewrite`, `$script`, `$redirect=`, `$removeparam`,
+//! `$badfilter`, …). `$important`, `$third-party`, `$all`, `$document`,
+//! `$denyallow=` and negated types keep the host blocked, so they stay.
 //!
 //! Rejected, with a reason: `||host/path`, wildcards inside the host
 //! (`||ads*.example.com^`), regular-expression rules, and bare patterns.
@@ -123,13 +125,58 @@ fn split_modifiers(line: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Modifiers that make a rule apply to less than every request for the host.
+/// Modifiers that make a rule apply to less than every request for the
+/// host (some pages, clients, query or content types) or that rewrite
+/// requests instead of blocking them. A negated type (`~script`) narrows
+/// nothing that matters: the rule still blocks the rest.
 fn narrowing_modifier(m: &str) -> bool {
-    let name = m.trim().trim_start_matches('~');
-    let name = name.split('=').next().unwrap_or(name);
+    let m = m.trim();
+    if m.starts_with('~') {
+        return false;
+    }
+    let name = m.split('=').next().unwrap_or(m);
     matches!(
         name,
-        "badfilter" | "domain" | "from" | "client" | "ctag" | "dnstype" | "dnsrewrite" | "to" | "method"
+        "badfilter"
+            | "domain"
+            | "from"
+            | "to"
+            | "method"
+            | "client"
+            | "ctag"
+            | "dnstype"
+            | "dnsrewrite"
+            | "app"
+            // Content types: a browser blocks only these from the host.
+            | "script"
+            | "image"
+            | "stylesheet"
+            | "css"
+            | "xmlhttprequest"
+            | "xhr"
+            | "media"
+            | "font"
+            | "subdocument"
+            | "frame"
+            | "ping"
+            | "websocket"
+            | "object"
+            | "other"
+            | "popup"
+            // Rewriting, not blocking.
+            | "redirect"
+            | "redirect-rule"
+            | "removeparam"
+            | "queryprune"
+            | "csp"
+            | "replace"
+            | "cookie"
+            | "header"
+            | "removeheader"
+            | "permissions"
+            | "urltransform"
+            | "jsonprune"
+            | "hls"
     )
 }
 
@@ -161,10 +208,11 @@ mod tests {
             Format::Adblock,
             "||a.com^\n@@||good.com^\nexample.com##.ad\n##.banner\nexample.com#@#.x\nx.com#?#div\n\
              x.com#$#body{}\n||b.com^$domain=news.com\n||c.com^$badfilter\n||d.com^$client=10.0.0.1\n\
+             ||e.com^$script,third-party\n||f.com^$removeparam=utm\n||g.com^$~script\n\
              # plain comment\n",
         );
-        assert_eq!((r.counts.domains, r.counts.rejected), (1, 0));
-        assert_eq!(r.counts.skipped, 9);
+        assert_eq!((r.counts.domains, r.counts.rejected), (2, 0));
+        assert_eq!(r.counts.skipped, 11);
     }
 
     #[test]

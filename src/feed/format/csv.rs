@@ -3,8 +3,8 @@
 //! `value,label` lists.
 //!
 //! Reading is RFC 4180 done by hand (the csv crate would cost flash for
-//! what is thirty lines here): quoted fields may hold commas and `""`
-//! escapes and may span lines (at most [`MAX_RECORD_LINES`]; an unclosed
+//! what is one small state machine here): quoted fields may hold commas,
+//! `""` escapes and newlines (at most [`MAX_RECORD_LINES`]; an unclosed
 //! quote costs its first line, then reading resumes on the next line).
 //! Spaces around separators are allowed (`"a", "b"`, as ThreatFox writes).
 //!
@@ -407,6 +407,20 @@ mod tests {
             "{:?}",
             r.rejected
         );
+    }
+
+    #[test]
+    fn uncommented_quoted_header_and_misp_uri() {
+        let r = parse_str(
+            Format::Csv,
+            "\"first_seen_utc\",\"dst_ip\",\"dst_port\"\n\"2024-01-01\",\"45.9.148.108\",\"443\"\n",
+        );
+        assert_eq!((r.counts.v4, r.counts.rejected), (1, 0));
+        let r = parse_str(
+            Format::Csv,
+            "type,value\nuri,/gate.php\nurl,http://a.example/gate.php\nip-src,45.9.148.108\n",
+        );
+        assert_eq!((r.counts.domains, r.counts.v4, r.counts.skipped), (1, 1, 1));
     }
 
     #[test]

@@ -179,6 +179,100 @@ mod tests {
         assert!(r.rejected[0].reason.contains("ends before"));
     }
 
+    /// Pieces of every format's syntax, so random inputs reach deep paths.
+    const PIECES: &[&str] = &[
+        "\n",
+        "\r\n",
+        " ",
+        "\t",
+        "#",
+        ";",
+        "!",
+        ",",
+        "\"",
+        "'",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "/",
+        "\\",
+        "|",
+        "^",
+        "$",
+        "=",
+        "*.",
+        "-",
+        ":",
+        "0.0.0.0 ",
+        "||",
+        "^$domain=a.com",
+        "@@",
+        "##",
+        "address=/",
+        "server=/",
+        "local-zone: ",
+        " always_nxdomain",
+        "CNAME .",
+        " CNAME rpz-passthru.",
+        "$ORIGIN ",
+        "$TTL 30",
+        "@ SOA a. b. 1 2 3 4 5",
+        "rpz-ip",
+        "add ",
+        "create ",
+        "/ip firewall address-list ",
+        "address=",
+        "1.2.3.4",
+        "1.2.3.0/24",
+        "2001:db8::1",
+        "2a14:c380:12::/48",
+        "evil.com",
+        "ụ",
+        "#ip,ioc",
+        "uuid,type,value,to_ids",
+        "ip-dst",
+        "domain|ip",
+        "{\"cidr\":\"1.2.3.0/24\"}",
+        "{\"objects\":[{\"type\":\"indicator\",\"pattern\":\"",
+        "[ipv4-addr:value = '",
+        "' OR ",
+        " IN ('",
+        "\"}]}",
+        "1.2.3.0\t1.2.3.255\t24\t",
+    ];
+
+    proptest::proptest! {
+        /// What the fuzz target checks, on every `cargo test`: no parser
+        /// panics, accepted counts match the builder, a refusal leaves
+        /// nothing behind.
+        #[test]
+        fn no_format_panics_on_syntax_soup(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(PIECES),
+                    proptest::sample::select(&["a", "b", "7", "x.y", "-", "."][..]),
+                ],
+                0..60,
+            )
+        ) {
+            use crate::feed::{parse_feed, KindFilter};
+            use crate::indicator::{Gate, SetBuilder};
+            let body = parts.concat();
+            let gate = Gate::default();
+            for format in std::iter::once(None).chain(Format::all().map(Some)) {
+                let mut b = SetBuilder::new();
+                let id = b.add_feed("p");
+                match parse_feed(body.as_bytes(), format, KindFilter::Auto, &mut b, id, &gate) {
+                    Ok(r) => proptest::prop_assert_eq!(b.len(), r.counts.accepted()),
+                    Err(_) => proptest::prop_assert!(b.is_empty()),
+                }
+            }
+        }
+    }
+
     #[test]
     fn names_round_trip() {
         for f in Format::all() {

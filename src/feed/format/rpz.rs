@@ -120,8 +120,6 @@ struct Zone {
     origin: Option<String>,
     /// The zone apex, when known.
     apex: Option<String>,
-    /// The last owner seen, for owner-less records.
-    last_owner: Option<String>,
 }
 
 /// Where an owner name lands relative to the apex.
@@ -153,7 +151,6 @@ impl Zone {
         };
         let rtype = rtype.to_ascii_uppercase();
         let rdata = fields.next();
-        self.last_owner = Some(owner.to_string());
         if rtype == "SOA" {
             if self.apex.is_none() {
                 self.apex = match self.absolute(owner) {
