@@ -34,7 +34,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const MAX_TCP_CONNS: usize = 64;
 /// A TCP connection idle this long is closed.
 pub const TCP_IDLE: Duration = Duration::from_secs(10);
+/// A TCP connection is closed after this long whatever it does, so a
+/// client trickling bytes cannot hold one of the capped slots forever.
+pub const TCP_LIFETIME: Duration = Duration::from_secs(60);
 /// Forwarded queries in flight per worker; more get SERVFAIL at once.
+/// (The upstream socket's port is fixed per worker; IDs are random.)
 pub const PENDING_SLOTS: usize = 1024;
 /// Largest UDP query forwarded (the EDNS flag-day payload size).
 const MAX_UDP_QUERY: usize = 1232;
@@ -412,12 +416,16 @@ fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, DnsError> {
     Ok(TcpListener::from(fd))
 }
 
-/// Forwarded UDP queries in flight, in a fixed table. The upstream sees
-/// `slot | generation << 10` as the ID.
+/// Forwarded UDP queries in flight, in a fixed table. The upstream sees a
+/// random ID per query (an ID-to-slot map finds the slot again), so an
+/// off-path spoofer has to guess 16 random bits on top of the question
+/// and the source address and port, which are checked too.
 struct Pending {
     slots: Vec<Slot>,
     free: Vec<u16>,
-    gen: u16,
+    /// Upstream ID → slot + 1 (0: unused).
+    by_id: Vec<u16>,
+    rng: u64,
 }
 
 struct Slot {
@@ -434,16 +442,39 @@ struct Slot {
 
 impl Pending {
     fn new() -> Pending {
+        use std::hash::{BuildHasher, Hasher};
+        // std's RandomState is seeded from the OS; good enough to seed a
+        // per-worker xorshift for IDs.
+        let seed = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
         Pending {
             slots: Vec::new(),
             // Popped from the end: slot 0 first, so few slots are touched.
             free: (0..PENDING_SLOTS as u16).rev().collect(),
-            gen: 0,
+            by_id: vec![0; 1 << 16],
+            rng: seed | 1,
         }
+    }
+
+    fn random_id(&mut self) -> Option<u16> {
+        // With at most 1024 of 65536 IDs in use, 8 tries all failing is
+        // a (1/64)^8 event; then this query gets SERVFAIL.
+        for _ in 0..8 {
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            let id = (self.rng >> 24) as u16;
+            if self.by_id[id as usize] == 0 {
+                return Some(id);
+            }
+        }
+        None
     }
 
     /// Stores a query; returns its slot, or `None` when all are in use.
     fn insert(&mut self, client: SocketAddr, msg: &[u8], question_end: usize) -> Option<usize> {
+        let id = self.random_id()?;
         let i = self.free.pop()? as usize;
         while self.slots.len() <= i {
             self.slots.push(Slot {
@@ -458,10 +489,10 @@ impl Pending {
                 query: vec![0; MAX_UDP_QUERY].into_boxed_slice(),
             });
         }
-        self.gen = self.gen.wrapping_add(0x9e37) & 0x3f;
+        self.by_id[id as usize] = i as u16 + 1;
         let s = &mut self.slots[i];
         s.used = true;
-        s.id = (i as u16) | (self.gen << 10);
+        s.id = id;
         s.client = client;
         s.client_id = wire::message_id(msg).unwrap_or(0);
         s.upstream = 0;
@@ -469,14 +500,20 @@ impl Pending {
         s.question_end = question_end;
         s.len = msg.len();
         s.query[..msg.len()].copy_from_slice(msg);
-        wire::set_message_id(&mut s.query[..msg.len()], s.id);
+        wire::set_message_id(&mut s.query[..msg.len()], id);
         Some(i)
+    }
+
+    /// The slot waiting for upstream ID `id`.
+    fn slot_of(&self, id: u16) -> Option<usize> {
+        (self.by_id[id as usize] as usize).checked_sub(1)
     }
 
     fn release(&mut self, i: usize) {
         if let Some(s) = self.slots.get_mut(i) {
             if s.used {
                 s.used = false;
+                self.by_id[s.id as usize] = 0;
                 self.free.push(i as u16);
             }
         }
@@ -540,8 +577,8 @@ fn udp_relay(sh: Arc<Shared>, sock: UdpSocket, upstream: UdpSocket, pending: Arc
         if let Ok((n, from)) = upstream.recv_from(&mut buf) {
             let reply = &mut buf[..n];
             if let Some(id) = wire::message_id(reply) {
-                let slot = (id & 0x3ff) as usize;
                 let target = pending.lock().ok().and_then(|mut p| {
+                    let slot = p.slot_of(id)?;
                     let s = p.slots.get(slot).filter(|s| s.used && s.id == id)?;
                     let ok = ups.get(s.upstream) == Some(&from)
                         && wire::reply_matches(reply, &s.query[..s.len], s.question_end);
