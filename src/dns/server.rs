@@ -835,9 +835,13 @@ mod tests {
     }
 
     fn server(names: &[&str]) -> Server {
+        server_with(names, vec![upstream()])
+    }
+
+    fn server_with(names: &[&str], upstreams: Vec<SocketAddr>) -> Server {
         let settings = Settings {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
-            upstreams: vec![upstream()],
+            upstreams,
             answer: Blocked::NxDomain,
             ttl: 5,
             acl: Acl::default(),
@@ -904,6 +908,35 @@ mod tests {
         assert_eq!(srv.event_counts().1, 4);
         drop(t);
         srv.stop();
+    }
+
+    #[test]
+    fn a_silent_upstream_is_skipped_after_the_timeout() {
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let srv = server_with(&[], vec![silent.local_addr().unwrap(), upstream()]);
+        let t = Instant::now();
+        let r = ask(srv.udp_addrs()[0], &query("b.fwd.test", wire::rtype::A, None)).unwrap();
+        assert_eq!(
+            &r[r.len() - 4..],
+            b"\xde\xad\xbe\xef",
+            "answer of the second upstream"
+        );
+        assert!(t.elapsed() >= Duration::from_millis(250));
+        // With no upstream at all, blocked names still work and the rest
+        // is SERVFAIL at once.
+        let alone = server_with(&["evil.example"], vec![]);
+        let to = alone.udp_addrs()[0];
+        assert_eq!(
+            ask(to, &query("evil.example", 1, None)).unwrap()[3] & 0xf,
+            rcode::NXDOMAIN
+        );
+        assert_eq!(
+            ask(to, &query("a.fwd.test", 1, None)).unwrap()[3] & 0xf,
+            rcode::SERVFAIL
+        );
+        drop(silent);
+        srv.stop();
+        alone.stop();
     }
 
     #[test]
