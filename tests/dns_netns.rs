@@ -419,8 +419,31 @@ fn behind_mode_attributes_the_lan_host_not_the_router() {
         ],
         "dnsmasq-router.log",
     );
+    // OpenWrt's wiring (openwrt/files/iocguard.dnsmasq): add-mac only;
+    // iocguard finds the address from the MAC in the neighbour table.
+    lab.spawn(
+        &rtr,
+        &[
+            "dnsmasq",
+            "--no-daemon",
+            "--conf-file=/dev/null",
+            "-k",
+            "--no-resolv",
+            "--no-hosts",
+            "--listen-address=192.0.2.1",
+            "--port=5300",
+            "--bind-interfaces",
+            "--server=127.0.0.1#5354",
+            "--add-mac",
+            "--no-negcache",
+        ],
+        "dnsmasq-router-mac-only.log",
+    );
     let lan = lab.lan.clone();
     lab.wait_dns(&lan, "192.0.2.1", 53, "www.fwd.test");
+    lab.wait_dns(&lan, "192.0.2.1", 5300, "www.fwd.test");
+    let o = dig(&lan, "192.0.2.1", 5300, &["c3.evil.example", "A"]);
+    assert!(o.contains("status: NXDOMAIN"), "{o}");
     let o = dig(&lan, "192.0.2.1", 53, &["c2.evil.example", "A"]);
     assert!(o.contains("status: NXDOMAIN"), "{o}");
     let o = dig(&lan, "192.0.2.1", 53, &["www.fwd.test", "A"]);
@@ -434,6 +457,12 @@ fn behind_mode_attributes_the_lan_host_not_the_router() {
     let line = ev
         .lines()
         .find(|l| l.contains("c2.evil.example"))
+        .unwrap_or_else(|| panic!("no event: {ev}"));
+    assert!(line.contains("\"mac\":\"02:00:00:00:00:0a\""), "{line}");
+    assert!(line.contains("\"client\":\"192.0.2.10\""), "{line}");
+    let line = ev
+        .lines()
+        .find(|l| l.contains("c3.evil.example"))
         .unwrap_or_else(|| panic!("no event: {ev}"));
     assert!(line.contains("\"mac\":\"02:00:00:00:00:0a\""), "{line}");
     assert!(line.contains("\"client\":\"192.0.2.10\""), "{line}");

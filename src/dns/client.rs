@@ -132,6 +132,23 @@ impl Neighbours {
         self.find(ip)
     }
 
+    /// The IPv4 address the kernel has for `mac` (behind mode without
+    /// `add-subnet`: dnsmasq sent the MAC but the source is loopback).
+    pub fn ip_of(&mut self, mac: [u8; 6]) -> Option<IpAddr> {
+        let find =
+            |e: &[(IpAddr, [u8; 6])]| e.iter().find(|(a, m)| *m == mac && a.is_ipv4()).map(|(a, _)| *a);
+        if let Some(a) = find(&self.entries) {
+            return Some(a);
+        }
+        if self.read_at.is_none_or(|t| t.elapsed() >= self.refresh) {
+            self.read_at = Some(Instant::now());
+            self.entries = std::fs::read_to_string("/proc/net/arp")
+                .map(|t| parse_proc_arp(&t))
+                .unwrap_or_default();
+        }
+        find(&self.entries)
+    }
+
     fn find(&self, ip: IpAddr) -> Option<[u8; 6]> {
         self.entries.iter().find(|(a, _)| *a == ip).map(|(_, m)| *m)
     }

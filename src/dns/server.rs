@@ -751,7 +751,8 @@ fn stats_json(sh: &Shared) -> String {
 }
 
 /// Drains the event ring every 200 ms into `events.jsonl`, filling in
-/// MACs from the neighbour table in front mode.
+/// MACs from the neighbour table in front mode, and the address from the
+/// MAC when dnsmasq sent only the MAC.
 fn event_writer(sh: Arc<Shared>) {
     let log = sh.settings.run_dir.as_ref().map(|d| EventLog::new(d, FILE_CAP));
     let mut neigh = Neighbours::new(Duration::from_secs(5));
@@ -773,6 +774,10 @@ fn event_writer(sh: Arc<Shared>) {
                 .map(|e| {
                     if e.mac.is_none() && sh.settings.neighbours {
                         e.mac = neigh.lookup(e.client);
+                    }
+                    // Behind dnsmasq without add-subnet: MAC only.
+                    if let (true, Some(mac)) = (e.client.is_loopback(), e.mac) {
+                        e.client = neigh.ip_of(mac).unwrap_or(e.client);
                     }
                     e.record()
                 })
