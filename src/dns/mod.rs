@@ -121,3 +121,58 @@ pub fn dnsmasq_conf(set: &IndicatorSet) -> String {
 pub fn export_dnsmasq(set: &IndicatorSet, path: &Path) -> Result<(), crate::state::StateError> {
     crate::state::write_atomic(path, dnsmasq_conf(set).as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::token::parse_indicator;
+    use crate::indicator::{Gate, GateConfig, SetBuilder};
+
+    fn cfg(dns: &str) -> Config {
+        let text = format!("config iocguard 'main'\n list lan '192.0.2.0/24'\nconfig dns 'dns'\n{dns}");
+        Config::parse(Path::new("/etc/config/iocguard"), &text).unwrap()
+    }
+
+    #[test]
+    fn settings_from_config() {
+        let s = Settings::from_config(&cfg(
+            " option mode behind\n list upstream '198.51.100.1'\n list upstream '127.0.0.1#5353'\n option answer zero\n",
+        ))
+        .unwrap();
+        assert_eq!(s.listen, ["127.0.0.1:5354".parse().unwrap()]);
+        assert_eq!(
+            s.upstreams,
+            [
+                "198.51.100.1:53".parse().unwrap(),
+                "127.0.0.1:5353".parse().unwrap()
+            ]
+        );
+        assert_eq!(s.answer, wire::Blocked::Zero);
+        assert_eq!((s.ttl, s.rate), (5, (200, 400)));
+        assert!(!s.neighbours, "behind: the MAC comes from dnsmasq");
+        // An upstream equal to our own listen address is dropped (a loop).
+        let s =
+            Settings::from_config(&cfg(" list listen '127.0.0.1:53'\n list upstream '127.0.0.1'\n")).unwrap();
+        assert!(s.upstreams.is_empty());
+        let e = Settings::from_config(&cfg(" list listen 'nope'\n")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dns option listen: \"nope\" is not an IP address with an optional port"
+        );
+        assert!(Settings::from_config(&cfg(" option answer 'bogus'\n")).is_err());
+    }
+
+    #[test]
+    fn dnsmasq_lines() {
+        let mut b = SetBuilder::new();
+        let id = b.add_feed("f");
+        for d in ["evil.example", "www.evil.example", "c2.test"] {
+            b.push(parse_indicator(d).unwrap(), id);
+        }
+        let set = b.build(&Gate::new(&GateConfig::default()));
+        let text = dnsmasq_conf(&set);
+        let mut lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        lines.sort();
+        assert_eq!(lines, ["local=/c2.test/", "local=/evil.example/"]);
+    }
+}
