@@ -3,5 +3,6 @@
 # figures; BENCHMARKS.md records them with the command that produced them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ ! -f benches/parse.sh ] || bash benches/parse.sh
+bash benches/parse.sh
 bash benches/nft.sh
+bash benches/dns.sh

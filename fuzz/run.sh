@@ -13,3 +13,7 @@ cargo +nightly fuzz run parse_feed fuzz/corpus/parse_feed tests/data/feeds tests
 echo "== parse_indicator for ${secs}s"
 cargo +nightly fuzz run parse_indicator fuzz/corpus/parse_indicator -- \
     -max_total_time="$secs" -print_final_stats=1
+echo "== dns_packet for ${secs}s"
+mkdir -p fuzz/corpus/dns_packet
+cargo +nightly fuzz run dns_packet fuzz/corpus/dns_packet -- \
+    -max_total_time="$secs" -max_len=4096 -print_final_stats=1

@@ -12,6 +12,8 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod dns;
 pub mod feed;
 pub mod feedtool;
 pub mod indicator;

@@ -252,6 +252,39 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             Ok(if answer.verdict == "blocked" { 0 } else { 1 })
         }
         Command::Feed(f) => run_feed(common, f),
+        Command::Run | Command::Events { .. } | Command::ExportDnsmasq { .. } => run_dns(common, cmd),
+    }
+}
+
+/// `run`, `events`, `export-dnsmasq`; the logic lives in `iocguard::daemon`
+/// and `iocguard::dns`.
+fn run_dns(common: &Common, cmd: Command) -> Result<i32, String> {
+    let cfg = config::Config::load(&config_path(common)).map_err(|e| e.to_string())?;
+    for w in &cfg.warnings {
+        log::warn!("{w}");
+    }
+    match cmd {
+        Command::Events { tail } => {
+            let log = iocguard::dns::events::EventLog::new(&cfg.main.run_dir, 0);
+            for r in log.tail(tail) {
+                if common.json {
+                    out(&(serde_json::to_string(&r).map_err(|e| e.to_string())? + "\n"));
+                } else {
+                    out(&(r.render() + "\n"));
+                }
+            }
+            Ok(0)
+        }
+        Command::ExportDnsmasq { file } => {
+            let set = iocguard::daemon::load_set(&cfg).map_err(|e| e.to_string())?;
+            if file == "-" {
+                out(&iocguard::dns::dnsmasq_conf(&set));
+            } else {
+                iocguard::dns::export_dnsmasq(&set, file.as_ref()).map_err(|e| e.to_string())?;
+            }
+            Ok(0)
+        }
+        _ => iocguard::daemon::run(&cfg).map_err(|e| e.to_string()),
     }
 }
 
@@ -457,6 +490,9 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Where `sync` writes the dnsmasq blocklist with `dns.mode dnsmasq-file`.
+const DNSMASQ_FILE: &str = "/tmp/dnsmasq.d/iocguard.conf";
+
 fn sync(common: &Common, force: bool) -> Result<i32, String> {
     let cfg = match config::Config::load(&config_path(common)) {
         Ok(c) => c,
@@ -474,10 +510,17 @@ fn sync(common: &Common, force: bool) -> Result<i32, String> {
     )
     .map_err(|e| e.to_string())?;
     let opts = sync::SyncOptions { force };
-    let (report, _set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
+    let (report, set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
         iocguard::feed::source::fetch_feed(feed, prev, &cfg.main)
     })
     .map_err(|e| e.to_string())?;
+    if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
+        if let Err(e) = iocguard::dns::export_dnsmasq(&set, std::path::Path::new(DNSMASQ_FILE)) {
+            log::warn!("{e}");
+        }
+    }
+    // A running daemon picks the new set up from the cache.
+    iocguard::daemon::notify_reload(&cfg.main.run_dir);
     let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     // Runtime status lives in RAM; `status` reads it.
     if let Err(e) = state::write_atomic(&cfg.main.run_dir.join("sync.json"), json.as_bytes()) {

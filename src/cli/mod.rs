@@ -69,6 +69,18 @@ pub enum Command {
     },
     /// `iocguard feed build|sign|verify|keygen …`: the central side.
     Feed(FeedCommand),
+    /// `iocguard run`: the daemon (DNS sinkhole; reloads on SIGHUP).
+    Run,
+    /// `iocguard events [--tail N]`: recent blocked DNS queries.
+    Events {
+        /// `--tail N`: how many of the newest.
+        tail: usize,
+    },
+    /// `iocguard export-dnsmasq FILE`: `local=/d/` lines for dnsmasq.
+    ExportDnsmasq {
+        /// Where to write (`-` for stdout).
+        file: String,
+    },
     /// `iocguard apply --feed FILE…`: install the ruleset and the sets.
     Apply {
         /// Feed files whose IPs/CIDRs are blocked.
@@ -204,6 +216,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "flush" | "status" => parse_table_only(&sub, &mut p, &mut common)?,
         "sync" => parse_sync(&mut p, &mut common)?,
         "feed" => parse_feed(&mut p, &mut common)?,
+        "run" | "events" | "export-dnsmasq" => parse_dns(&sub, &mut p, &mut common)?,
         "help" => Command::Help(p.next()?.and_then(|a| match a {
             Value(v) => v.string().ok(),
             _ => None,
@@ -257,6 +270,28 @@ fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt:
         }
     }
     Ok(Command::Sync { force })
+}
+
+fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let (mut tail, mut file) = (20, None);
+    while let Some(arg) = p.next()? {
+        match (sub, arg) {
+            (_, Long("config")) => c.config = Some(p.value()?.string()?),
+            (_, Long("json")) => c.json = true,
+            (_, Short('v')) => c.verbose += 1,
+            (_, Long("help") | Short('h')) => return Ok(Command::Help(Some(sub.into()))),
+            ("events", Long("tail")) => tail = p.value()?.parse()?,
+            ("export-dnsmasq", Value(v)) if file.is_none() => file = Some(v.string()?),
+            (_, other) => return Err(other.unexpected()),
+        }
+    }
+    Ok(match sub {
+        "run" => Command::Run,
+        "events" => Command::Events { tail },
+        _ => Command::ExportDnsmasq {
+            file: file.ok_or("export-dnsmasq needs a FILE (or - for stdout)")?,
+        },
+    })
 }
 
 fn parse_test(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
@@ -470,6 +505,9 @@ pub fn help(sub: Option<&str>) -> String {
         Some("fetch") => FETCH_HELP.into(),
         Some("sync") => SYNC_HELP.into(),
         Some("feed") => FEED_HELP.into(),
+        Some("run") => RUN_HELP.into(),
+        Some("events") => EVENTS_HELP.into(),
+        Some("export-dnsmasq") => EXPORT_DNSMASQ_HELP.into(),
         Some("feed build") => FEED_BUILD_HELP.into(),
         Some("feed sign") => FEED_SIGN_HELP.into(),
         Some("feed verify") => FEED_VERIFY_HELP.into(),
@@ -491,6 +529,9 @@ commands:
   sync                 fetch, verify and parse every feed; keep last-good copies; install
   check FILE…          lint feed files: format, accepted and rejected lines, aggregate
   test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
+  run                  the daemon: DNS sinkhole (reloads the set on SIGHUP)
+  events [--tail N]    recent blocked DNS queries: who, MAC, name, listed domain, feed
+  export-dnsmasq FILE  local=/domain/ lines for dnsmasq (dns.mode dnsmasq-file)
   feed build|sign|verify|keygen
                        central side: build a canonical feed, sign it (minisign)
   help COMMAND         help for one command
@@ -563,6 +604,54 @@ exit codes:
   0  blocked
   1  not blocked (not listed, or allowlisted)
   2  bad usage, bad VALUE, or an unusable feed file
+";
+
+const RUN_HELP: &str = "\
+usage: iocguard [--config PATH] run [-v]
+
+The daemon. Loads the set from the last-good feed cache (no network) and,
+with dns.mode front or behind, serves DNS on dns.listen (UDP and TCP):
+listed domains and every name under them get dns.answer with dns.ttl,
+everything else is forwarded to dns.upstream (default: the nameservers in
+/tmp/resolv.conf.d/resolv.conf.auto, else /etc/resolv.conf). Only main.lan
+networks and loopback are answered; others get REFUSED. Blocked queries
+are logged to run_dir/events.jsonl (see `iocguard events`). Writes
+run_dir/iocguard.pid; SIGHUP (sent by `sync`) reloads the set; SIGTERM
+stops.
+
+exit codes:
+  0  stopped by SIGTERM/SIGINT
+  2  configuration error, or a listen address could not be bound
+";
+
+const EVENTS_HELP: &str = "\
+usage: iocguard [--config PATH] events [--tail N] [--json]
+
+Prints the newest blocked DNS queries from run_dir/events.jsonl (and its
+rotated copy): time, client address, MAC (when known), query name and
+type, the listed domain that matched, and its feed.
+
+options:
+  --tail N   how many of the newest [20]
+  --json     one JSON object per line, as stored
+
+exit codes:
+  0  printed (possibly nothing)
+  2  bad usage or configuration
+";
+
+const EXPORT_DNSMASQ_HELP: &str = "\
+usage: iocguard [--config PATH] export-dnsmasq FILE
+
+Writes every blocked domain of the last-good set as a dnsmasq `local=/d/`
+line (dnsmasq then answers NXDOMAIN for it and all names under it) to FILE,
+atomically; `-` for stdout. For routers too small for the daemon: put FILE
+in dnsmasq's conf-dir (e.g. /tmp/dnsmasq.d/iocguard.conf) and restart
+dnsmasq. With dns.mode dnsmasq-file, `sync` writes that file itself.
+
+exit codes:
+  0  written
+  2  bad usage, configuration error, or FILE cannot be written
 ";
 
 const FEED_HELP: &str = "\
@@ -826,6 +915,26 @@ mod tests {
             assert!(help(Some(&format!("feed {sub}"))).contains("exit codes"));
         }
         assert_eq!(parse(args("feed")).unwrap().1, Command::Help(Some("feed".into())));
+    }
+
+    #[test]
+    fn dns_commands() {
+        assert_eq!(parse(args("run")).unwrap().1, Command::Run);
+        assert_eq!(
+            parse(args("events --tail 5 --json")).unwrap().1,
+            Command::Events { tail: 5 }
+        );
+        assert_eq!(
+            parse(args("export-dnsmasq /tmp/x.conf")).unwrap().1,
+            Command::ExportDnsmasq {
+                file: "/tmp/x.conf".into()
+            }
+        );
+        assert!(parse(args("export-dnsmasq")).is_err());
+        assert!(parse(args("run --tail 3")).is_err());
+        for sub in ["run", "events", "export-dnsmasq"] {
+            assert!(help(Some(sub)).contains("exit codes"));
+        }
     }
 
     #[test]

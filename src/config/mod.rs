@@ -230,6 +230,20 @@ pub const SPECS: &[Spec] = &[
     ),
     opt("dns", "answer", Ty::Text, "nxdomain", "nxdomain | zero | an IP"),
     opt("dns", "ttl", Ty::UInt(0, 86400), "5", "TTL of blocked answers"),
+    opt(
+        "dns",
+        "rate_limit",
+        Ty::UInt(0, 1_000_000),
+        "200",
+        "queries per second per LAN client (0: no limit)",
+    ),
+    opt(
+        "dns",
+        "rate_burst",
+        Ty::UInt(1, 1_000_000),
+        "400",
+        "queries a LAN client may send at once",
+    ),
     opt("feed", "enabled", Ty::Bool, "1", "use this feed"),
     opt("feed", "url", Ty::Text, "", "https:// http:// file:// or a path"),
     opt("feed", "format", Ty::Text, "auto", "auto or a format name"),
@@ -343,6 +357,10 @@ pub struct Dns {
     pub answer: String,
     /// Blocked answer TTL.
     pub ttl: u32,
+    /// Queries per second per client (0: no limit).
+    pub rate_limit: u32,
+    /// Token-bucket size per client.
+    pub rate_burst: u32,
 }
 
 /// `config feed 'NAME'`.
@@ -472,6 +490,8 @@ impl Config {
             upstream: list_of(dns_sec, "upstream"),
             answer: d("answer"),
             ttl: d("ttl").parse().unwrap_or(5),
+            rate_limit: d("rate_limit").parse().unwrap_or(200),
+            rate_burst: d("rate_burst").parse().unwrap_or(400),
         };
         let mut feeds = Vec::new();
         for s in sections.iter().filter(|s| s.kind == "feed") {

@@ -220,6 +220,17 @@ impl IndicatorSet {
         }
     }
 
+    /// Every blocked domain with the index of its feed in [`Self::feeds`]
+    /// (the DNS sinkhole builds its own compact matcher from these).
+    pub fn domain_entries(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.domains.iter().map(|(d, f)| (d, f.0 as usize))
+    }
+
+    /// The allowlisted domains (a listed parent never blocks these).
+    pub fn allowed_domains(&self) -> impl Iterator<Item = &str> + '_ {
+        self.allow_domains.iter().map(|(d, _)| d)
+    }
+
     /// True when the allowlist exempts `name` or a parent of it.
     pub fn domain_allowed(&self, name: &str) -> bool {
         self.allow_domains.covering(name).is_some()
