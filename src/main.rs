@@ -39,6 +39,42 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             enforce,
             allow,
             allow_reserved,
+        } if feeds.is_empty() => {
+            if !doh.is_empty()
+                || !allow.is_empty()
+                || !allow_reserved.is_empty()
+                || enforce != EnforceFlags::default()
+            {
+                return Err("without --feed, apply takes its settings from the configuration file".into());
+            }
+            let cfg = config::Config::load(&config_path(common)).map_err(|e| e.to_string())?;
+            if !cfg.main.enabled {
+                out("iocguard is disabled (option enabled 0); nothing installed\n");
+                return Ok(0);
+            }
+            let report = install_from_cache(&cfg, None, if_missing)?;
+            if common.json {
+                out(&(serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"));
+            } else if !report.changed {
+                out(&format!(
+                    "table inet {} is present; nothing to do\n",
+                    report.table
+                ));
+            } else {
+                out(&format!(
+                    "table inet {} installed from the last good feeds\n",
+                    report.table
+                ));
+            }
+            Ok(0)
+        }
+        Command::Apply {
+            feeds,
+            doh,
+            if_missing,
+            enforce,
+            allow,
+            allow_reserved,
         } => {
             let cfg = enforce_config(&enforce, &allow)?;
             let gate = gate(&allow, &allow_reserved)?;
@@ -220,7 +256,7 @@ fn run(common: &Common, cmd: Command) -> Result<i32, String> {
             }
             Ok(report.exit_code())
         }
-        Command::Sync { force } => sync(common, force),
+        Command::Sync { force, no_apply } => sync(common, force, no_apply),
         cmd @ (Command::Apply { .. } | Command::Flush { .. } | Command::Status { .. }) => {
             run_nft(common, cmd)
         }
@@ -493,7 +529,7 @@ fn unix_now() -> u64 {
 /// Where `sync` writes the dnsmasq blocklist with `dns.mode dnsmasq-file`.
 const DNSMASQ_FILE: &str = "/tmp/dnsmasq.d/iocguard.conf";
 
-fn sync(common: &Common, force: bool) -> Result<i32, String> {
+fn sync(common: &Common, force: bool, no_apply: bool) -> Result<i32, String> {
     let cfg = match config::Config::load(&config_path(common)) {
         Ok(c) => c,
         Err(e) => {
@@ -510,13 +546,23 @@ fn sync(common: &Common, force: bool) -> Result<i32, String> {
     )
     .map_err(|e| e.to_string())?;
     let opts = sync::SyncOptions { force };
-    let (report, set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
+    let (mut report, set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
         iocguard::feed::source::fetch_feed(feed, prev, &cfg.main)
     })
     .map_err(|e| e.to_string())?;
     if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
         if let Err(e) = iocguard::dns::export_dnsmasq(&set, std::path::Path::new(DNSMASQ_FILE)) {
             log::warn!("{e}");
+        }
+    }
+    if !no_apply && cfg.main.enabled {
+        match install_from_cache(&cfg, Some(&set), false) {
+            Ok(_) => report.applied = Some(true),
+            Err(e) => {
+                eprintln!("iocguard: {e}; the previous set stays installed");
+                report.applied = Some(false);
+                report.apply_error = Some(e);
+            }
         }
     }
     // A running daemon picks the new set up from the cache.
@@ -549,4 +595,32 @@ fn sync(common: &Common, force: bool) -> Result<i32, String> {
         ));
     }
     Ok(report.exit_code())
+}
+
+/// Installs the set built from the last good copies (or `set`, when the
+/// caller just built it) with the configuration's enforcement settings.
+fn install_from_cache(
+    cfg: &config::Config,
+    set: Option<&IndicatorSet>,
+    if_missing: bool,
+) -> Result<nft::ApplyReport, String> {
+    let ecfg = EnforceConfig::from_config(cfg).map_err(|e| format!("{}: {e}", cfg.path.display()))?;
+    let gate = Gate::new(&cfg.gate);
+    let cache = state::FeedCache::new(&cfg.main.state_dir);
+    let built;
+    let set = match set {
+        Some(s) => s,
+        None => {
+            built = sync::build_from_cache(cfg, &gate, &cache).map_err(|e| e.to_string())?;
+            &built
+        }
+    };
+    let doh = sync::build_doh_from_cache(cfg, &gate, &cache).map_err(|e| e.to_string())?;
+    let wanted = nft::Wanted {
+        v4: set.v4_ranges(),
+        v6: set.v6_ranges(),
+        doh4: doh.v4_ranges(),
+        doh6: doh.v6_ranges(),
+    };
+    nft::apply(&ecfg, wanted, if_missing).map_err(|e| e.to_string())
 }

@@ -345,8 +345,22 @@ fn accept(
 /// Builds the set from every enabled feed's last accepted copy — what
 /// `sync` installs and what `apply` installs at boot without network.
 pub fn build_from_cache(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, false)
+}
+
+/// The DoH resolver set from every enabled `target doh` feed's last
+/// accepted copy.
+pub fn build_doh_from_cache(
+    cfg: &Config,
+    gate: &Gate,
+    cache: &FeedCache,
+) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, true)
+}
+
+fn build_cached(cfg: &Config, gate: &Gate, cache: &FeedCache, doh: bool) -> Result<IndicatorSet, StateError> {
     let mut builder = SetBuilder::new();
-    for feed in cfg.feeds.iter().filter(|f| f.enabled) {
+    for feed in cfg.feeds.iter().filter(|f| f.enabled && f.doh == doh) {
         let id = builder.add_feed(&feed.name);
         let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
         let body = match cache.body(&feed.name, limit) {
@@ -377,6 +391,7 @@ mod tests {
             url: "/x".into(),
             format: None,
             kind: KindFilter::Auto,
+            doh: false,
             pubkey: None,
             pubkey_file: None,
             max_bytes: 1 << 20,

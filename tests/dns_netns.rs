@@ -165,7 +165,7 @@ impl Lab {
 
     fn sync(&self, cfg: &Path) {
         let o = Command::new(BIN)
-            .args(["--config", cfg.to_str().unwrap(), "sync"])
+            .args(["--config", cfg.to_str().unwrap(), "sync", "--no-apply"])
             .output()
             .unwrap();
         assert!(o.status.success(), "sync: {}", String::from_utf8_lossy(&o.stderr));

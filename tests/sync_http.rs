@@ -36,7 +36,7 @@ fn ips(n: usize) -> String {
 
 fn run(cfg: &Path) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_iocguard"))
-        .args(["--config", cfg.to_str().unwrap(), "sync", "--json"])
+        .args(["--config", cfg.to_str().unwrap(), "sync", "--no-apply", "--json"])
         .output()
         .unwrap();
     let json = serde_json::from_slice(&out.stdout)

@@ -66,6 +66,8 @@ pub enum Command {
     Sync {
         /// `--force`: accept a shrink beyond `max_shrink`.
         force: bool,
+        /// `--no-apply`: keep the lists current, install nothing.
+        no_apply: bool,
     },
     /// `iocguard feed build|sign|verify|keygen …`: the central side.
     Feed(FeedCommand),
@@ -258,18 +260,19 @@ fn parse_check(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
 }
 
 fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
-    let mut force = false;
+    let (mut force, mut no_apply) = (false, false);
     while let Some(arg) = p.next()? {
         match arg {
             Long("config") => c.config = Some(p.value()?.string()?),
             Long("json") => c.json = true,
             Short('v') => c.verbose += 1,
             Long("force") => force = true,
+            Long("no-apply") => no_apply = true,
             Long("help") | Short('h') => return Ok(Command::Help(Some("sync".into()))),
             other => return Err(other.unexpected()),
         }
     }
-    Ok(Command::Sync { force })
+    Ok(Command::Sync { force, no_apply })
 }
 
 fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
@@ -456,9 +459,6 @@ fn parse_apply(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt
             other => return Err(other.unexpected()),
         }
     }
-    if feeds.is_empty() {
-        return Err("apply needs at least one --feed FILE".into());
-    }
     Ok(Command::Apply {
         feeds,
         doh,
@@ -577,7 +577,9 @@ guards, and keeps each feed's last good copy on flash. A feed that fails
 keeps its previous copy. Then installs the aggregated set. Run from cron.
 
 options:
-  --force   accept a feed that shrank by more than max_shrink percent
+  --force     accept a feed that shrank by more than max_shrink percent
+  --no-apply  keep the cached lists current but install nothing (central
+              test machines; `apply` installs later)
   --json    print the run summary as JSON
 
 exit codes:
@@ -774,10 +776,13 @@ exit codes:
 ";
 
 const APPLY_HELP: &str = "\
-usage: iocguard apply [OPTIONS] --feed FILE…
+usage: iocguard [--config PATH] apply [--if-missing] [--json]
+       iocguard apply [OPTIONS] --feed FILE…
 
 Installs (or refreshes) table inet iocguard and makes its sets hold the
-IPs and CIDRs of the given feeds. Only the difference to what the kernel
+IPs and CIDRs of the given feeds. Without --feed it installs the last good
+copies that `sync` kept, with the settings of the configuration file and
+no network: what boot and firewall restarts run. Only the difference to what the kernel
 holds is changed, in bounded transactions that never leave a listed
 address unblocked. Domains in the feeds are for the DNS sinkhole and are
 ignored here. If any feed is unusable nothing is changed.
@@ -871,7 +876,10 @@ mod tests {
         assert!(help(Some("sync")).contains("exit codes"));
         assert_eq!(
             parse(args("sync --force")).unwrap().1,
-            Command::Sync { force: true }
+            Command::Sync {
+                force: true,
+                no_apply: false
+            }
         );
     }
 

@@ -254,6 +254,13 @@ pub const SPECS: &[Spec] = &[
         "auto",
         "indicator kinds accepted",
     ),
+    opt(
+        "feed",
+        "target",
+        Ty::Enum(&["block", "doh"]),
+        "block",
+        "block its entries, or fill the DoH resolver set",
+    ),
     opt("feed", "pubkey", Ty::Text, "", "minisign public key (base64)"),
     opt("feed", "pubkey_file", Ty::Path, "", "minisign public key file"),
     opt(
@@ -376,6 +383,10 @@ pub struct FeedConfig {
     pub format: Option<Format>,
     /// Kind filter.
     pub kind: KindFilter,
+    /// `target doh`: the feed lists DNS-over-HTTPS resolvers, whose
+    /// addresses LAN hosts may not reach (so they cannot bypass the
+    /// sinkhole), instead of indicators.
+    pub doh: bool,
     /// Minisign public key (base64), from `pubkey` or `pubkey_file`.
     pub pubkey: Option<String>,
     /// Path of the key file, when the key came from one.
@@ -573,6 +584,7 @@ fn feed(path: &str, s: &uci::Section) -> Result<FeedConfig, ConfigError> {
         url,
         format,
         kind: KindFilter::parse(&get("kind")).unwrap_or_default(),
+        doh: get("target") == "doh",
         pubkey,
         pubkey_file,
         max_bytes: get("max_bytes").parse().unwrap_or(32 << 20),

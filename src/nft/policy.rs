@@ -121,3 +121,45 @@ impl EnforceConfig {
         Ok(())
     }
 }
+
+impl EnforceConfig {
+    /// The enforcement settings of a UCI configuration (`config iocguard
+    /// 'main'` and the IP entries of `config allow`).
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, String> {
+        use crate::feed::token::parse_indicator;
+        use crate::indicator::Indicator;
+        let m = &cfg.main;
+        let mut e = EnforceConfig {
+            table: m.table.clone(),
+            nflog_group: m.nflog_group,
+            action: if m.reject { Action::Reject } else { Action::Drop },
+            force_dns: m.force_dns,
+            block_dot: m.block_dot,
+            inbound: m.inbound,
+            run_dir: m.run_dir.clone(),
+            ..EnforceConfig::default()
+        };
+        // `log_rate '10/second'`: the number before the slash.
+        let rate = m.log_rate.split('/').next().unwrap_or("").trim();
+        e.log_rate = rate
+            .parse()
+            .map_err(|_| format!("option log_rate {:?} is not N/second", m.log_rate))?;
+        e.log_burst = e.log_rate.saturating_mul(2);
+        for l in &m.lan {
+            match parse_indicator(l) {
+                Ok(Indicator::V4(p)) => e.lan_v4.push(p),
+                Ok(Indicator::V6(p)) => e.lan_v6.push(p),
+                _ => return Err(format!("list lan {l:?} is not an IP network")),
+            }
+        }
+        for a in &cfg.gate.allow {
+            match a {
+                Indicator::V4(p) => e.allow_v4.push(*p),
+                Indicator::V6(p) => e.allow_v6.push(*p),
+                Indicator::Domain(_) => {} // the sinkhole's business
+            }
+        }
+        e.validate()?;
+        Ok(e)
+    }
+}
