@@ -96,3 +96,58 @@ fn sync_installs_and_a_failing_feed_leaves_the_kernel_untouched() {
     let out = lab.iocguard(&["--config", cfg.to_str().unwrap(), "apply", "--if-missing"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
 }
+
+/// `kill -9` of `iocguard sync` at random points, over many runs: the
+/// kernel never loses the listed address, and the next sync completes.
+#[test]
+fn kill_9_during_sync_never_empties_the_kernel_set() {
+    if !lab::available() {
+        return;
+    }
+    let lab = Lab::new();
+    // Enough entries that a sync spends real time in parse and netlink.
+    let body = |extra: u32| -> String {
+        let mut s = String::from("203.0.113.5\n");
+        for i in 0..20_000u32 {
+            let a = 0x0b00_0000 + i * 4 + extra;
+            s += &format!("{}.{}.{}.{}\n", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        }
+        s
+    };
+    let feed = lab.feed("campaign.txt", &body(0));
+    let cfg = config(&lab, &feed);
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("config feed", "\toption max_shrink '100'\nconfig feed");
+    std::fs::write(&cfg, text).unwrap();
+    assert_eq!(sync(&lab, &cfg).0, 0);
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for round in 0..15u32 {
+        std::fs::write(&feed, body(round % 4)).unwrap();
+        let mut child = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.router,
+                env!("CARGO_BIN_EXE_iocguard"),
+                "--config",
+            ])
+            .arg(&cfg)
+            .arg("sync")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(seed % 400_000));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(kernel_v4(&lab) > 0, "round {round}: kernel set empty");
+        assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset, "round {round}");
+    }
+    let (code, json) = sync(&lab, &cfg);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+}
