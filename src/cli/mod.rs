@@ -987,7 +987,9 @@ mod tests {
         assert!(if_missing && enforce.no_force_dns && enforce.inbound && !enforce.no_block_dot);
         assert_eq!(enforce.table.as_deref(), Some("t"));
         assert_eq!(enforce.lan, vec!["192.0.2.0/24"]);
-        assert!(parse(args("apply")).is_err());
+        assert!(
+            matches!(parse(args("apply --if-missing")).unwrap().1, Command::Apply { ref feeds, if_missing: true, .. } if feeds.is_empty())
+        );
         assert_eq!(
             parse(args("status --table x")).unwrap().1,
             Command::Status {
