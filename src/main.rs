@@ -126,14 +126,53 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             run_dir,
             count,
         } => {
+            // With a readable configuration, its table and run_dir are the
+            // defaults and the feeds' state is shown too.
+            let cfg = config::Config::load(&config_path(common)).ok();
             let d = EnforceConfig::default();
-            let table = table.unwrap_or(d.table);
-            let run_dir = run_dir.map(Into::into).unwrap_or(d.run_dir);
+            let table = table
+                .or_else(|| cfg.as_ref().map(|c| c.main.table.clone()))
+                .unwrap_or(d.table);
+            let run_dir = run_dir
+                .map(Into::into)
+                .or_else(|| cfg.as_ref().map(|c| c.main.run_dir.clone()))
+                .unwrap_or(d.run_dir);
             let st = nft::status::status(&table, &run_dir, count).map_err(|e| e.to_string())?;
+            let feeds = cfg
+                .as_ref()
+                .map(|c| sync::feed_summaries(c, unix_now()))
+                .unwrap_or_default();
             if common.json {
-                out(&(serde_json::to_string_pretty(&st).map_err(|e| e.to_string())? + "\n"));
+                #[derive(serde::Serialize)]
+                struct Full<'a> {
+                    #[serde(flatten)]
+                    kernel: &'a nft::status::KernelStatus,
+                    feeds: &'a [sync::FeedSummary],
+                }
+                let full = Full {
+                    kernel: &st,
+                    feeds: &feeds,
+                };
+                out(&(serde_json::to_string_pretty(&full).map_err(|e| e.to_string())? + "\n"));
             } else {
                 out(&st.render());
+                for f in &feeds {
+                    let age = f.age.map_or("never".to_string(), |a| {
+                        format!("{}h{:02}m ago", a / 3600, a / 60 % 60)
+                    });
+                    out(&format!(
+                        "feed {}{}: {} entries, accepted {}{}\n",
+                        f.name,
+                        if f.enabled { "" } else { " (disabled)" },
+                        f.entries,
+                        age,
+                        match (&f.last_outcome, &f.last_error) {
+                            (_, Some(e)) => format!("; last sync failed: {e}"),
+                            (Some(o), None) => format!("; last sync: {}", o.as_str()),
+                            _ => String::new(),
+                        }
+                    ));
+                }
             }
             Ok(if st.present { 0 } else { 1 })
         }

@@ -471,3 +471,51 @@ mod tests {
         assert_eq!(r.exit_code(), EXIT_APPLY_FAILED);
     }
 }
+
+/// One feed's line in `iocguard status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedSummary {
+    /// Feed name.
+    pub name: String,
+    /// False for `enabled 0`.
+    pub enabled: bool,
+    /// Entries of the copy in use (0: none cached).
+    pub entries: u64,
+    /// Unix time the copy in use was accepted.
+    pub accepted_at: Option<u64>,
+    /// Seconds since then.
+    pub age: Option<u64>,
+    /// Unix time of the last sync run that looked at this feed.
+    pub last_sync: Option<u64>,
+    /// Outcome of that run.
+    pub last_outcome: Option<Outcome>,
+    /// Why that run failed, when it did.
+    pub last_error: Option<String>,
+}
+
+/// Per-feed status from the flash cache and the last run's report (RAM).
+pub fn feed_summaries(cfg: &Config, now: u64) -> Vec<FeedSummary> {
+    let cache = FeedCache::new(&cfg.main.state_dir);
+    let last: Option<SyncReport> = std::fs::read(cfg.main.run_dir.join("sync.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    cfg.feeds
+        .iter()
+        .map(|f| {
+            let meta = cache.meta(&f.name);
+            let run = last
+                .as_ref()
+                .and_then(|r| r.feeds.iter().find(|s| s.name == f.name).map(|s| (r.time, s)));
+            FeedSummary {
+                name: f.name.clone(),
+                enabled: f.enabled,
+                entries: meta.as_ref().map_or(0, |m| m.entries),
+                accepted_at: meta.as_ref().map(|m| m.accepted_at),
+                age: meta.as_ref().map(|m| now.saturating_sub(m.accepted_at)),
+                last_sync: run.map(|(t, _)| t),
+                last_outcome: run.map(|(_, s)| s.outcome.clone()),
+                last_error: run.and_then(|(_, s)| s.error.clone()),
+            }
+        })
+        .collect()
+}

@@ -77,6 +77,19 @@ fn sync_installs_and_a_failing_feed_leaves_the_kernel_untouched() {
     assert_eq!(code, 1, "{json}");
     assert_eq!(kernel_v4(&lab), before);
     assert_eq!(probe(&lab, "203.0.113.5:8080"), Tcp::Reset);
+    // `status` shows the feed's copy in use, its age and the last error.
+    let out = lab.iocguard(&["--config", cfg.to_str().unwrap(), "status", "--json"]);
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    assert_eq!(st["present"], true, "{st}");
+    assert_eq!(st["feeds"][0]["entries"], 2, "{st}");
+    assert!(st["feeds"][0]["age"].as_u64().is_some(), "{st}");
+    assert!(
+        st["feeds"][0]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("HTML page"),
+        "{st}"
+    );
 
     // A good update changes the kernel through the diff path.
     std::fs::write(&feed, "203.0.113.5\n203.0.113.9\n").unwrap();
