@@ -59,6 +59,16 @@ impl Drop for Env {
     }
 }
 
+/// Runs a sync that must fail for the one feed with an error containing
+/// `words`, and keep `v4` IPv4 entries in the set.
+fn sync_fails(env: &Env, cfg: &Path, args: &[&str], words: &str, v4: u64) {
+    let (code, json, _) = env.sync(cfg, args);
+    assert_eq!(code, 1, "{json}");
+    let err = json["feeds"][0]["error"].as_str().unwrap_or_default();
+    assert!(err.contains(words), "expected {words:?} in {json}");
+    assert_eq!(json["v4_entries"], v4, "the previous copy must stay: {json}");
+}
+
 fn ips(n: usize) -> String {
     (0..n)
         .map(|i| format!("11.0.{}.{}\n", i / 250, i % 250 + 1))
@@ -110,16 +120,7 @@ fn broken_feed_keeps_previous_copy_and_exits_one() {
     );
     assert_eq!(json["v4_entries"], 10, "previous copy must stay in the set");
     fs::remove_file(&a).unwrap();
-    let (code, json, _) = env.sync(&cfg, &[]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("cannot read file"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 10);
+    sync_fails(&env, &cfg, &[], "cannot read file", 10);
 }
 
 #[test]
@@ -129,16 +130,7 @@ fn shrink_guard_and_force() {
     let cfg = env.config(&[("a", &a)], "\toption max_shrink '50'");
     assert_eq!(env.sync(&cfg, &[]).0, 0);
     fs::write(&a, ips(40)).unwrap();
-    let (code, json, _) = env.sync(&cfg, &[]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("shrank from 100 to 40"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 100);
+    sync_fails(&env, &cfg, &[], "shrank from 100 to 40", 100);
     let (code, json, _) = env.sync(&cfg, &["--force"]);
     assert_eq!(code, 0);
     assert_eq!(json["v4_entries"], 40);
@@ -151,13 +143,7 @@ fn emptied_feed_is_refused() {
     let cfg = env.config(&[("a", &a)], "");
     assert_eq!(env.sync(&cfg, &[]).0, 0);
     fs::write(&a, "# nothing today\n").unwrap();
-    let (code, json, _) = env.sync(&cfg, &["--force"]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"].as_str().unwrap().contains("no entries"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 5);
+    sync_fails(&env, &cfg, &["--force"], "no entries", 5);
 }
 
 #[test]
@@ -270,16 +256,7 @@ fn signed_feeds_are_verified_and_replays_refused() {
     fs::write(&cfg, text).unwrap();
 
     // Unsigned: refused, nothing cached.
-    let (code, json, _) = env.sync(&cfg, &[]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("no signature"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 0);
+    sync_fails(&env, &cfg, &[], "no signature", 0);
 
     // Signed: accepted.
     sign("timestamp:2000000000\tfile:a.txt");
@@ -289,26 +266,11 @@ fn signed_feeds_are_verified_and_replays_refused() {
 
     // Tampered body: refused, previous copy kept.
     fs::write(&a, ips(25)).unwrap();
-    let (code, json, _) = env.sync(&cfg, &[]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"]
-            .as_str()
-            .unwrap()
-            .contains("signature check failed"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 20);
+    sync_fails(&env, &cfg, &[], "signature check failed", 20);
 
     // Correctly signed but older than the copy in use: a replay.
     sign("timestamp:1900000000\tfile:a.txt");
-    let (code, json, _) = env.sync(&cfg, &[]);
-    assert_eq!(code, 1);
-    assert!(
-        json["feeds"][0]["error"].as_str().unwrap().contains("replay"),
-        "{json}"
-    );
-    assert_eq!(json["v4_entries"], 20);
+    sync_fails(&env, &cfg, &[], "replay", 20);
 
     // Signed by the real minisign tool with the same key: accepted.
     if minisign_available() {
