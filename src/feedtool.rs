@@ -36,29 +36,6 @@ pub struct Built {
     pub domains: usize,
 }
 
-/// `2026-11-28T21:30:00Z` for a unix time (proleptic Gregorian, UTC).
-pub fn utc_iso8601(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let secs = unix % 86_400;
-    // Days to civil date (H. Hinnant's algorithm), epoch shifted to
-    // 0000-03-01 so leap days fall at the end of each year.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
 /// Replaces line breaks and other control characters so a value cannot
 /// end the `#` header line it is printed in.
 fn one_line(s: &str) -> String {
@@ -100,7 +77,7 @@ pub fn build(
 
     let mut text = String::with_capacity((v4.len() + v6.len() + domains.len()) * 20 + 512);
     let _ = writeln!(text, "# iocguard feed: {}", one_line(name));
-    let _ = writeln!(text, "# generated: {}", utc_iso8601(now));
+    let _ = writeln!(text, "# generated: {}", crate::clock::utc_iso8601(now));
     for f in &report.files {
         if let Some(r) = &f.report {
             let c = &r.counts;
@@ -153,14 +130,6 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-/// Now, in unix seconds (0 if the clock is before 1970).
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// Creates `path` with `mode` (0600 for secrets), refusing to replace an
@@ -318,15 +287,6 @@ mod tests {
             name: name.into(),
             body: Ok(body.as_bytes().to_vec()),
         }
-    }
-
-    #[test]
-    fn iso_dates() {
-        assert_eq!(utc_iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc_iso8601(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(utc_iso8601(1_795_900_662), "2026-11-28T21:17:42Z");
-        assert_eq!(utc_iso8601(4_107_542_399), "2100-02-28T23:59:59Z");
-        assert_eq!(utc_iso8601(4_107_542_400), "2100-03-01T00:00:00Z");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod dns;

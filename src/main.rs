@@ -8,7 +8,7 @@ use iocguard::feed::token::parse_indicator;
 use iocguard::feed::{Format, KindFilter};
 use iocguard::indicator::{Gate, GateConfig, Indicator, IndicatorSet};
 use iocguard::nft::{self, Action, EnforceConfig};
-use iocguard::{config, state, sync};
+use iocguard::{clock, config, state, sync};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -140,7 +140,7 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
             let st = nft::status::status(&table, &run_dir, count).map_err(|e| e.to_string())?;
             let feeds = cfg
                 .as_ref()
-                .map(|c| sync::feed_summaries(c, unix_now()))
+                .map(|c| sync::feed_summaries(c, clock::unix_now()))
                 .unwrap_or_default();
             if common.json {
                 #[derive(serde::Serialize)]
@@ -382,7 +382,7 @@ fn run_feed(common: &Common, cmd: FeedCommand) -> Result<i32, String> {
                     .and_then(|o| std::path::Path::new(o).file_stem()?.to_str().map(String::from))
                     .unwrap_or_else(|| "feed".into())
             });
-            let built = feedtool::build(read_inputs(&inputs), &name, &gate, feedtool::now_unix())?;
+            let built = feedtool::build(read_inputs(&inputs), &name, &gate, clock::unix_now())?;
             match &out_file {
                 Some(path) if path != "-" => feedtool::write_atomic(path.as_ref(), built.text.as_bytes())
                     .map_err(|e| format!("{path}: cannot be written: {e}"))?,
@@ -402,7 +402,7 @@ fn run_feed(common: &Common, cmd: FeedCommand) -> Result<i32, String> {
         FeedCommand::Sign { sec, comment, files } => {
             let sk = feedtool::load_secret(&sec)?;
             for f in &files {
-                let now = feedtool::now_unix();
+                let now = clock::unix_now();
                 let tc = comment
                     .clone()
                     .unwrap_or_else(|| feedtool::default_trusted_comment(f, now));
@@ -559,12 +559,6 @@ fn config_path(common: &Common) -> std::path::PathBuf {
         .into()
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Where `sync` writes the dnsmasq blocklist with `dns.mode dnsmasq-file`.
 const DNSMASQ_FILE: &str = "/tmp/dnsmasq.d/iocguard.conf";
 
@@ -585,7 +579,7 @@ fn sync(common: &Common, force: bool, no_apply: bool) -> Result<i32, String> {
     )
     .map_err(|e| e.to_string())?;
     let opts = sync::SyncOptions { force };
-    let (mut report, set) = sync::run(&cfg, &opts, unix_now(), |feed, prev| {
+    let (mut report, set) = sync::run(&cfg, &opts, clock::unix_now(), |feed, prev| {
         iocguard::feed::source::fetch_feed(feed, prev, &cfg.main)
     })
     .map_err(|e| e.to_string())?;

@@ -5,6 +5,7 @@
 //! the RAM disk never fills) that `iocguard events` reads.
 
 use super::client::format_mac;
+use crate::clock::utc_iso8601;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -97,7 +98,7 @@ impl Event {
     pub fn record(&self) -> EventRecord {
         EventRecord {
             time: self.time,
-            ts: iso8601(self.time),
+            ts: utc_iso8601(self.time),
             client: self.client.to_string(),
             mac: self.mac.as_ref().map(format_mac),
             name: self.name().to_string(),
@@ -166,28 +167,6 @@ pub fn qtype_name(t: u16) -> String {
         _ => return format!("TYPE{t}"),
     };
     s.into()
-}
-
-/// `2026-11-28T21:40:00Z` from Unix seconds (civil-from-days, proleptic
-/// Gregorian).
-pub fn iso8601(t: u64) -> String {
-    let days = (t / 86400) as i64;
-    let secs = t % 86400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// A bounded queue of events: when full, the oldest is dropped and
@@ -324,8 +303,8 @@ mod tests {
         let long_feed = "ü".repeat(40);
         let e = Event::new(0, "::1".parse().unwrap(), None, "a", 0, 1, &long_feed, true);
         assert!(e.feed().len() <= FEED_BYTES && !e.feed().is_empty());
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(qtype_name(65), "HTTPS");
         assert_eq!(qtype_name(999), "TYPE999");
     }

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Concurrent TCP connections at most.
 pub const MAX_TCP_CONNS: usize = 64;
@@ -201,9 +201,7 @@ fn decide(sh: &Shared, view: &mut View, src: IpAddr, msg: &[u8], out: &mut [u8],
         if let Some(hit) = set.lookup(name) {
             bump(&sh.stats.blocked);
             let (at, feed) = (hit.at, hit.feed);
-            let time = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let time = crate::clock::unix_now();
             let ev = Event::new(time, client.ip, client.mac, name, at, q.qtype, feed, tcp);
             if let Ok(mut r) = sh.events.lock() {
                 r.push(ev);

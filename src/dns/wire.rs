@@ -453,24 +453,11 @@ pub fn decode_device_id(d: &[u8]) -> Option<[u8; 6]> {
             }
             Some(m)
         }
+        // Two 4-character groups with no padding: exactly the standard
+        // base64 of the 6 bytes.
         8 => {
-            let v = |c: u8| -> Option<u32> {
-                Some(match c {
-                    b'A'..=b'Z' => c - b'A',
-                    b'a'..=b'z' => c - b'a' + 26,
-                    b'0'..=b'9' => c - b'0' + 52,
-                    b'+' => 62,
-                    b'/' => 63,
-                    _ => return None,
-                } as u32)
-            };
-            for half in 0..2 {
-                let q = &d[half * 4..half * 4 + 4];
-                let n = (v(q[0])? << 18) | (v(q[1])? << 12) | (v(q[2])? << 6) | v(q[3])?;
-                m[half * 3] = (n >> 16) as u8;
-                m[half * 3 + 1] = (n >> 8) as u8;
-                m[half * 3 + 2] = n as u8;
-            }
+            let bytes = crate::sign::base64::decode(std::str::from_utf8(d).ok()?).ok()?;
+            m.copy_from_slice(bytes.get(..6)?);
             Some(m)
         }
         _ => None,
