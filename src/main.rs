@@ -52,20 +52,7 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
                 out("iocguard is disabled (option enabled 0); nothing installed\n");
                 return Ok(0);
             }
-            let report = install_from_cache(&cfg, None, if_missing)?;
-            if common.json {
-                out(&(serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"));
-            } else if !report.changed {
-                out(&format!(
-                    "table inet {} is present; nothing to do\n",
-                    report.table
-                ));
-            } else {
-                out(&format!(
-                    "table inet {} installed from the last good feeds\n",
-                    report.table
-                ));
-            }
+            print_apply(common, &install_from_cache(&cfg, None, if_missing)?)?;
             Ok(0)
         }
         Command::Apply {
@@ -86,22 +73,10 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
                 doh4: doh_set.v4_ranges(),
                 doh6: doh_set.v6_ranges(),
             };
-            let report = nft::apply(&cfg, wanted, if_missing).map_err(|e| e.to_string())?;
-            if common.json {
-                out(&(serde_json::to_string(&report).map_err(|e| e.to_string())? + "\n"));
-            } else if !report.changed {
-                out(&format!(
-                    "table inet {} is present; nothing to do\n",
-                    report.table
-                ));
-            } else {
-                for s in &report.sets {
-                    out(&format!(
-                        "set {}: {} ranges (+{} -{}, {} transactions, {} ms)\n",
-                        s.set, s.after, s.added, s.deleted, s.transactions, s.millis
-                    ));
-                }
-            }
+            print_apply(
+                common,
+                &nft::apply(&cfg, wanted, if_missing).map_err(|e| e.to_string())?,
+            )?;
             Ok(0)
         }
         Command::Flush { table, run_dir } => {
@@ -178,6 +153,26 @@ fn run_nft(common: &Common, cmd: Command) -> Result<i32, String> {
         }
         _ => Err("not an nft command".into()),
     }
+}
+
+/// Shows what `apply` did: per set, the ranges now held and the change.
+fn print_apply(common: &Common, report: &nft::ApplyReport) -> Result<(), String> {
+    if common.json {
+        out(&(serde_json::to_string(report).map_err(|e| e.to_string())? + "\n"));
+    } else if !report.changed {
+        out(&format!(
+            "table inet {} is present; nothing to do\n",
+            report.table
+        ));
+    } else {
+        for s in &report.sets {
+            out(&format!(
+                "set {}: {} ranges (+{} -{}, {} transactions, {} ms)\n",
+                s.set, s.after, s.added, s.deleted, s.transactions, s.millis
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parses feeds; refuses when any is unusable, so a broken download never

@@ -170,33 +170,37 @@ impl Socket {
         mut f: impl FnMut(K, bool),
     ) -> Result<(), NlError> {
         let seq = self.take_seq(1);
-        self.send_all(&super::getsetelem_dump(seq, table, set))?;
+        let req = super::getsetelem_dump(seq, table, set);
+        self.dump(&req, seq, |payload| Ok(parse_setelem_msg::<K>(payload, &mut f)?))
+    }
+
+    /// Sends a dump request and hands each reply message of that sequence
+    /// to `each` until the kernel ends the dump (DONE, or an ACK/error).
+    fn dump(
+        &mut self,
+        req: &[u8],
+        seq: u32,
+        mut each: impl FnMut(&[u8]) -> Result<(), NlError>,
+    ) -> Result<(), NlError> {
+        self.send_all(req)?;
         loop {
             let n = self.recv_one()?;
-            let mut buf = std::mem::take(&mut self.buf);
-            let r = (|| {
-                for m in messages(&buf[..n]) {
-                    let m = m?;
-                    if m.seq != seq {
-                        continue;
-                    }
-                    match m.ty {
-                        NLMSG_DONE => return Ok(true),
-                        NLMSG_ERROR => {
-                            let ack = parse_ack(m.payload)?;
-                            if ack.error != 0 {
-                                return Err(NlError::Kernel(Errno::from_raw(-ack.error)));
-                            }
-                            return Ok(true);
-                        }
-                        _ => parse_setelem_msg::<K>(m.payload, &mut f)?,
-                    }
+            for m in messages(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    continue;
                 }
-                Ok(false)
-            })();
-            std::mem::swap(&mut self.buf, &mut buf);
-            if r? {
-                return Ok(());
+                match m.ty {
+                    NLMSG_DONE => return Ok(()),
+                    NLMSG_ERROR => {
+                        let ack = parse_ack(m.payload)?;
+                        if ack.error != 0 {
+                            return Err(NlError::Kernel(Errno::from_raw(-ack.error)));
+                        }
+                        return Ok(());
+                    }
+                    _ => each(m.payload)?,
+                }
             }
         }
     }
@@ -250,28 +254,13 @@ impl Socket {
     /// The counters of `table`: (name, packets, bytes).
     pub fn counters(&mut self, table: &str) -> Result<Vec<(String, u64, u64)>, NlError> {
         let seq = self.take_seq(1);
-        self.send_all(&super::getobj_counters_dump(seq, table))?;
+        let req = super::getobj_counters_dump(seq, table);
         let mut out = Vec::new();
-        loop {
-            let n = self.recv_one()?;
-            for m in messages(&self.buf[..n]) {
-                let m = m?;
-                if m.seq != seq {
-                    continue;
-                }
-                match m.ty {
-                    NLMSG_DONE => return Ok(out),
-                    NLMSG_ERROR => {
-                        let ack = parse_ack(m.payload)?;
-                        if ack.error != 0 {
-                            return Err(NlError::Kernel(Errno::from_raw(-ack.error)));
-                        }
-                        return Ok(out);
-                    }
-                    _ => out.extend(super::parse_counter_obj(m.payload)?),
-                }
-            }
-        }
+        self.dump(&req, seq, |payload| {
+            out.extend(super::parse_counter_obj(payload)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Sends raw bytes (used by the NFLOG reader for its config messages).
