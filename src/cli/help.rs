@@ -1,0 +1,335 @@
+//! The `--help` texts: one per command, each ending with its exit codes.
+//! Kept apart from the syntax so `mod.rs` reads as the grammar.
+
+/// Help text for a subcommand, or the overview.
+pub fn help(sub: Option<&str>) -> String {
+    match sub {
+        Some("check") => CHECK_HELP.into(),
+        Some("test") => TEST_HELP.into(),
+        Some("apply") => APPLY_HELP.into(),
+        Some("flush") => FLUSH_HELP.into(),
+        Some("status") => STATUS_HELP.into(),
+        Some("fetch") => FETCH_HELP.into(),
+        Some("sync") => SYNC_HELP.into(),
+        Some("feed") => FEED_HELP.into(),
+        Some("run") => RUN_HELP.into(),
+        Some("events") => EVENTS_HELP.into(),
+        Some("export-dnsmasq") => EXPORT_DNSMASQ_HELP.into(),
+        Some("feed build") => FEED_BUILD_HELP.into(),
+        Some("feed sign") => FEED_SIGN_HELP.into(),
+        Some("feed verify") => FEED_VERIFY_HELP.into(),
+        Some("feed keygen") => FEED_KEYGEN_HELP.into(),
+        _ => OVERVIEW.into(),
+    }
+}
+
+const OVERVIEW: &str = "\
+  apply --feed F…      install the nftables ruleset and block the feeds' IPs/CIDRs
+  flush                remove everything iocguard installed in nftables
+  status               what the kernel holds: set sizes and counters
+iocguard — block botnet C2 indicators on a gateway and find the infected hosts
+  fetch URL            download one feed as sync would (limits, TLS trust, gzip)
+
+usage: iocguard [--config PATH] [--json] [-v] COMMAND [ARGS]
+
+commands:
+  sync                 fetch, verify and parse every feed; keep last-good copies; install
+  check FILE…          lint feed files: format, accepted and rejected lines, aggregate
+  test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
+  run                  the daemon: DNS sinkhole (reloads the set on SIGHUP)
+  events [--tail N]    recent blocked DNS queries: who, MAC, name, listed domain, feed
+  export-dnsmasq FILE  local=/domain/ lines for dnsmasq (dns.mode dnsmasq-file)
+  feed build|sign|verify|keygen
+                       central side: build a canonical feed, sign it (minisign)
+  help COMMAND         help for one command
+
+global options:
+  --config PATH        configuration file [/etc/config/iocguard]
+  --json               machine-readable output
+  -v                   more log output (repeat for more)
+  -V, --version        print the version
+
+exit codes: 0 success; 1 partial (see the command); 2 usage or unusable input
+";
+
+const CHECK_HELP: &str = "\
+usage: iocguard check [OPTIONS] FILE…   (FILE may be - for stdin)
+
+Parses each feed file, shows the detected format, the accepted entries by
+type, every rejected line with its line number and reason, and the size of
+the aggregated result (duplicates removed, prefixes merged, subdomains of
+listed domains dropped).
+
+options:
+  --format NAME          skip detection: plain hosts ipset mikrotik dshield
+                         spamhaus-json adblock dnsmasq unbound rpz csv stix
+  --kind auto|ip|domain  accept only this kind of indicator [auto]
+  --allow VALUE          never block this IP, CIDR or domain (repeatable)
+  --allow-reserved CIDR  let feeds block this normally protected range
+  --show N               rejected lines shown per file [20] (--json: up to 1000)
+  --json                 print the report as JSON
+
+exit codes:
+  0  every line of every file was accepted
+  1  some lines were rejected (the rest is usable)
+  2  a file is unusable (not a list, binary, wrong format) or bad usage
+";
+
+const SYNC_HELP: &str = "\
+usage: iocguard [--config PATH] sync [--force] [--json]
+
+Fetches every enabled feed of the configuration (conditional GET, size cap,
+minisign signature when a public key is set), parses it, applies the sanity
+guards, and keeps each feed's last good copy on flash. A feed that fails
+keeps its previous copy. Then installs the aggregated set. Run from cron.
+
+options:
+  --force     accept a feed that shrank by more than max_shrink percent
+  --no-apply  keep the cached lists current but install nothing (central
+              test machines; `apply` installs later)
+  --json    print the run summary as JSON
+
+exit codes:
+  0  every feed fine
+  1  some feeds failed; their previous copies were kept
+  2  configuration error (nothing changed)
+  3  installing the set failed; the previous set stays installed
+";
+
+const TEST_HELP: &str = "\
+usage: iocguard test [OPTIONS] VALUE --feed FILE…
+
+Answers whether VALUE (an IP address or domain; URLs and host:port are
+reduced to the host) would be blocked by the given feeds, and by which entry
+of which feed. A domain is blocked when it or any parent domain is listed.
+
+options:
+  --feed FILE            a feed file (repeatable)
+  --allow VALUE          allowlist entry (repeatable)
+  --allow-reserved CIDR  let feeds block this normally protected range
+  --json                 print the answer as JSON
+
+exit codes:
+  0  blocked
+  1  not blocked (not listed, or allowlisted)
+  2  bad usage, bad VALUE, or an unusable feed file
+";
+
+const RUN_HELP: &str = "\
+usage: iocguard [--config PATH] run [-v]
+
+The daemon. Loads the set from the last-good feed cache (no network) and,
+with dns.mode front or behind, serves DNS on dns.listen (UDP and TCP):
+listed domains and every name under them get dns.answer with dns.ttl,
+everything else is forwarded to dns.upstream (default: the nameservers in
+/tmp/resolv.conf.d/resolv.conf.auto, else /etc/resolv.conf). Only main.lan
+networks and loopback are answered; others get REFUSED. Blocked queries
+are logged to run_dir/events.jsonl (see `iocguard events`). Writes
+run_dir/iocguard.pid; SIGHUP (sent by `sync`) reloads the set; SIGTERM
+stops.
+
+exit codes:
+  0  stopped by SIGTERM/SIGINT
+  2  configuration error, or a listen address could not be bound
+";
+
+const EVENTS_HELP: &str = "\
+usage: iocguard [--config PATH] events [--tail N] [--json]
+
+Prints the newest blocked DNS queries from run_dir/events.jsonl (and its
+rotated copy): time, client address, MAC (when known), query name and
+type, the listed domain that matched, and its feed.
+
+options:
+  --tail N   how many of the newest [20]
+  --json     one JSON object per line, as stored
+
+exit codes:
+  0  printed (possibly nothing)
+  2  bad usage or configuration
+";
+
+const EXPORT_DNSMASQ_HELP: &str = "\
+usage: iocguard [--config PATH] export-dnsmasq FILE
+
+Writes every blocked domain of the last-good set as a dnsmasq `local=/d/`
+line (dnsmasq then answers NXDOMAIN for it and all names under it) to FILE,
+atomically; `-` for stdout. For routers too small for the daemon: put FILE
+in dnsmasq's conf-dir (e.g. /tmp/dnsmasq.d/iocguard.conf) and restart
+dnsmasq. With dns.mode dnsmasq-file, `sync` writes that file itself.
+
+exit codes:
+  0  written
+  2  bad usage, configuration error, or FILE cannot be written
+";
+
+const FEED_HELP: &str = "\
+usage: iocguard feed COMMAND [OPTIONS] [ARGS]
+
+The central IT centre's tools: merge raw lists into one canonical feed and
+sign it. Keys and signatures are minisign's formats: `minisign -V` verifies
+what `feed sign` writes, and `feed verify` (and every router) accepts what
+`minisign -S` writes.
+
+commands:
+  build INPUT…         merge raw lists into one canonical, aggregated feed file
+  sign --sec KEY FILE… write FILE.minisig for each FILE
+  verify --pub PUB FILE…  check FILE against FILE.minisig
+  keygen               create an unencrypted key pair
+
+`iocguard feed COMMAND --help` for each command's options and exit codes.
+";
+
+const FEED_BUILD_HELP: &str = "\
+usage: iocguard feed build [OPTIONS] INPUT…   (INPUT may be - for stdin)
+
+Parses each raw list (any format `check` knows, detected per file) through
+the same safety gate as the routers, and writes ONE plain feed: a `#` header
+(feed name, UTC generation time, every source with its accepted and
+rejected counts, totals), then IPv4 prefixes, IPv6 prefixes and domains,
+one per line, aggregated (duplicates removed, adjacent prefixes merged,
+subdomains of listed domains dropped) and sorted. Rejected lines are listed
+on stderr as `check` lists them. Nothing is written when an input is
+unusable or nothing is left to block.
+
+options:
+  --out FILE             write here (atomically: temporary file + rename) [stdout]
+  --name NAME            feed name for the header [--out's file stem, or feed]
+  --allow VALUE          never publish this IP, CIDR or domain (repeatable)
+  --allow-reserved CIDR  let sources list this normally protected range
+
+exit codes:
+  0  feed written; every line of every input was accepted
+  1  feed written; some lines were rejected (see stderr)
+  2  nothing written: an input is unusable, nothing is left, or bad usage
+";
+
+const FEED_SIGN_HELP: &str = "\
+usage: iocguard feed sign --sec FILE [--comment TEXT] FILE…
+
+Signs each FILE with the minisign secret key and writes FILE.minisig
+(prehashed `ED` signature, as `minisign -S` does). The trusted comment is
+signed too, and verification returns it: its timestamp lets a sync refuse a
+replayed older feed.
+
+options:
+  --sec FILE       unencrypted minisign secret key (`feed keygen`, `minisign -G -W`)
+  --comment TEXT   trusted comment [timestamp:<unix time>\\tfile:<name>\\thashed,
+                   as minisign writes it]
+
+exit codes:
+  0  every FILE signed
+  2  unusable or password-protected key, unreadable FILE, unwritable
+     signature, or bad usage (files before the failing one stay signed)
+";
+
+const FEED_VERIFY_HELP: &str = "\
+usage: iocguard feed verify (--pub FILE | --pubkey BASE64) FILE…
+
+Checks each FILE against FILE.minisig: the key id, the signature over the
+file (prehashed or legacy) and the signature over the trusted comment, which
+is printed.
+
+options:
+  --pub FILE       public key file (`minisign.pub`, `iocguard.pub`)
+  --pubkey BASE64  the public key itself (`RWQ…`, as in UCI `option pubkey`)
+  --json           print one result object per file
+
+exit codes:
+  0  every signature is good
+  1  some FILE is unsigned, altered, or signed by another key
+  2  unusable public key or bad usage
+";
+
+const FEED_KEYGEN_HELP: &str = "\
+usage: iocguard feed keygen [--pub FILE] [--sec FILE] [--force]
+
+Creates a minisign key pair. The secret key is NOT password-protected (it
+signs unattended, e.g. from cron), so it is written with mode 0600: keep it
+on the build machine, never on the web server. Prints the public key for the
+routers' `option pubkey`.
+
+options:
+  --pub FILE   public key file [iocguard.pub]
+  --sec FILE   secret key file [iocguard.key]
+  --force      replace existing files
+
+exit codes:
+  0  key pair written
+  2  a file exists (without --force), cannot be written, or bad usage
+";
+
+const FETCH_HELP: &str = "\
+usage: iocguard fetch [OPTIONS] URL   (https://, http://, file://PATH or a path)
+
+Downloads one feed exactly as `iocguard sync` does (size limit, timeouts,
+3 retries, gzip, the system CA bundle) and writes the body to stdout or
+--out FILE. Use it to see whether the router can reach a feed server.
+With --etag / --last-modified it sends a conditional request. --json prints
+the outcome and the new validators instead of the body.
+
+options:
+  -o, --out FILE          write the body to FILE
+  --etag ETAG             send If-None-Match: ETAG
+  --last-modified DATE    send If-Modified-Since: DATE
+  --ca-bundle FILE        trusted CAs [/etc/ssl/certs/ca-certificates.crt]
+  --max-bytes N           body size limit [33554432]
+  --json                  print {status, bytes, etag, last_modified}
+
+exit codes:
+  0  a body was fetched
+  1  not modified (the validators still match)
+  2  bad usage, or the fetch failed (the reason is on stderr)
+";
+
+const APPLY_HELP: &str = "\
+usage: iocguard [--config PATH] apply [--if-missing] [--json]
+       iocguard apply [OPTIONS] --feed FILE…
+
+Installs (or refreshes) table inet iocguard and makes its sets hold the
+IPs and CIDRs of the given feeds. Without --feed it installs the last good
+copies that `sync` kept, with the settings of the configuration file and
+no network: what boot and firewall restarts run. Only the difference to what the kernel
+holds is changed, in bounded transactions that never leave a listed
+address unblocked. Domains in the feeds are for the DNS sinkhole and are
+ignored here. If any feed is unusable nothing is changed.
+
+options:
+  --feed FILE            feed of addresses to block (repeatable)
+  --doh FILE             feed of DNS-over-HTTPS resolver addresses (repeatable)
+  --if-missing           do nothing if the table exists (after a firewall restart)
+  --table NAME           nftables table, family inet [iocguard]
+  --nflog-group N        NFLOG group for blocked attempts [10]
+  --action reject|drop   TCP reset / ICMP admin-prohibited, or silent drop [reject]
+  --lan CIDR             LAN network, for the DNS controls (repeatable)
+  --lan-if IFNAME        LAN interface; takes precedence over --lan (repeatable)
+  --router-addr IP       the router's DNS address (default: any local address)
+  --no-force-dns         do not redirect LAN DNS (port 53) to the router
+  --no-block-dot         do not reject DNS over TLS (853) from the LAN
+  --inbound              also drop packets coming from listed sources
+  --run-dir DIR          RAM directory for the record of installed sets [/tmp/iocguard]
+  --allow VALUE          never block this IP or CIDR (repeatable)
+  --allow-reserved CIDR  let feeds block this normally protected range
+  --json                 print what changed as JSON
+
+exit codes: 0 installed; 2 bad usage, unusable feed, or the kernel refused
+";
+
+const FLUSH_HELP: &str = "\
+usage: iocguard flush [--table NAME] [--run-dir DIR]
+
+Deletes table inet iocguard (or NAME) and so every rule, set and counter
+iocguard installed. Tables of other owners (fw4) are never touched.
+";
+
+const STATUS_HELP: &str = "\
+usage: iocguard status [--table NAME] [--run-dir DIR] [--count] [--json]
+
+Shows whether the table is installed, how many ranges each set holds and
+the named counters (blocked attempts, log messages, DNS redirects). Set
+sizes come from iocguard's record of its last update, checked against the
+kernel's set handles; --count counts them in the kernel instead (slow for
+large sets: the kernel walks an interval set once per reply message).
+
+exit codes: 0 installed; 1 not installed; 2 error
+";
