@@ -1,7 +1,7 @@
 //! Prints the structural ruleset for a sample configuration (handy to
 //! eyeball or to feed to `nft -c -f -`).
 
-use iocguard::feed::token::parse_indicator;
+use iocguard::indicator::parse_indicator;
 use iocguard::indicator::Indicator;
 use iocguard::nft::{ruleset, EnforceConfig};
 

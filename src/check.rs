@@ -1,9 +1,10 @@
 //! `iocguard check` and `iocguard test`: lint feed files and ask whether a
 //! value would be blocked. Pure: the caller reads the files.
 
-use crate::feed::token::parse_indicator;
-use crate::feed::{parse_feed, FeedReport, Format, KindFilter};
-use crate::indicator::{Gate, Indicator, IndicatorSet, Match, SetBuilder};
+use crate::exit::Exit;
+use crate::feed::{parse_feed, FeedReport, Format};
+use crate::indicator::parse_indicator;
+use crate::indicator::{Gate, Indicator, IndicatorSet, KindFilter, Match, SetBuilder};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -53,18 +54,19 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Exit code: 0 clean, 1 some lines rejected, 2 some file unusable.
-    pub fn exit_code(&self) -> i32 {
+    /// Ok when clean, Partial when some lines were rejected, Usage when a
+    /// file is unusable.
+    pub fn exit(&self) -> Exit {
         if self.files.iter().any(|f| f.error.is_some()) {
-            2
+            Exit::Usage
         } else if self
             .files
             .iter()
             .any(|f| f.report.as_ref().is_some_and(|r| r.counts.rejected > 0))
         {
-            1
+            Exit::Partial
         } else {
-            0
+            Exit::Ok
         }
     }
 

@@ -64,8 +64,8 @@ fn matcher(set: &IndicatorSet) -> DomainMatcher {
     m
 }
 
-/// Runs until SIGTERM or SIGINT. Returns the exit code.
-pub fn run(cfg: &Config) -> Result<i32, DaemonError> {
+/// Runs until SIGTERM or SIGINT.
+pub fn run(cfg: &Config) -> Result<(), DaemonError> {
     let mut signals = SigSet::empty();
     for s in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT] {
         signals.add(s);
@@ -82,7 +82,7 @@ pub fn run(cfg: &Config) -> Result<i32, DaemonError> {
     result
 }
 
-fn serve(cfg: &Config, signals: &SigSet) -> Result<i32, DaemonError> {
+fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     let set = load_set(cfg)?;
     let server = match (cfg.dns.enabled, cfg.dns.mode.as_str()) {
         (true, "front" | "behind") => {
@@ -115,7 +115,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<i32, DaemonError> {
     if let Some(s) = server {
         s.stop();
     }
-    Ok(0)
+    Ok(())
 }
 
 /// Asks a running daemon (pid in `run_dir/iocguard.pid`) to reload.

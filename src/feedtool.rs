@@ -14,8 +14,9 @@
 //! never serves a half-written feed or signature.
 
 use crate::check::{self, CheckReport, Input};
-use crate::feed::KindFilter;
+use crate::fsio::write_atomic;
 use crate::indicator::Gate;
+use crate::indicator::KindFilter;
 use crate::sign::{sign_reader, PublicKey, SecretKey, Signature, Verified, MAX_SIG_FILE_BYTES};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -120,18 +121,6 @@ pub fn build(
     })
 }
 
-/// Writes `data` to `path` through a temporary file in the same directory
-/// and a rename, so readers see the old file or the new one, never half.
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let result = std::fs::write(&tmp, data).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// Creates `path` with `mode` (0600 for secrets), refusing to replace an
 /// existing file unless `force`.
 fn create_file(path: &Path, data: &[u8], mode: u32, force: bool) -> std::io::Result<()> {
@@ -208,8 +197,7 @@ pub fn sign_file(sk: &SecretKey, file: &str, trusted_comment: &str) -> Result<St
     let sig = sign_reader(sk, std::io::BufReader::new(f), trusted_comment, &untrusted)
         .map_err(|e| format!("{file}: {e}"))?;
     let sig_path = format!("{file}.minisig");
-    write_atomic(Path::new(&sig_path), sig.to_file_string().as_bytes())
-        .map_err(|e| format!("{sig_path}: cannot be written: {e}"))?;
+    write_atomic(Path::new(&sig_path), sig.to_file_string().as_bytes()).map_err(|e| e.to_string())?;
     Ok(sig_path)
 }
 
@@ -228,6 +216,20 @@ pub struct VerifyResult {
     pub timestamp: Option<u64>,
     /// Why it was refused.
     pub error: Option<String>,
+}
+
+impl VerifyResult {
+    /// One line for the admin: good (with key and trusted comment) or BAD
+    /// with the reason.
+    pub fn render(&self) -> String {
+        match (&self.error, &self.trusted_comment, &self.key_id) {
+            (Some(e), _, _) => format!("{}: BAD: {e}", self.file),
+            (None, Some(tc), Some(id)) => {
+                format!("{}: good signature by key {id}; trusted comment: {tc}", self.file)
+            }
+            _ => format!("{}: good signature", self.file),
+        }
+    }
 }
 
 /// `feed verify`: checks `file` against `file.minisig` and `pk`.
@@ -321,7 +323,7 @@ mod tests {
             &["bad.example.org", "c2.example.net", "evil.example.com"]
         );
         let (report, back) = check::check(vec![input("built", t)], None, KindFilter::Auto, &gate);
-        assert_eq!(report.exit_code(), 0, "{}", report.render(10));
+        assert_eq!(report.exit(), crate::exit::Exit::Ok, "{}", report.render(10));
         assert_eq!(report.files[0].report.as_ref().unwrap().format.name(), "plain");
         let (_, orig) = check::check(
             vec![input("a", a), input("b", b), input("c", c)],

@@ -9,16 +9,22 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod base64;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod cmd;
 pub mod config;
 pub mod daemon;
 pub mod dns;
+pub mod exit;
 pub mod feed;
 pub mod feedtool;
+pub mod fetch;
+pub mod fsio;
 pub mod indicator;
 pub mod nft;
+pub mod rate;
 pub mod sign;
 pub mod state;
 pub mod sync;

@@ -2,18 +2,18 @@
 //! and the lock that keeps two `sync` runs apart.
 //!
 //! Guarantees:
-//! - every file is replaced atomically (temp file in the same directory,
-//!   fsync, rename, fsync of the directory): a `kill -9` or power cut at any
-//!   point leaves either the old or the new file, never a torn one;
+//! - every file is replaced atomically through [`crate::fsio`]: a `kill -9`
+//!   or power cut at any point leaves either the old or the new file;
 //! - flash is written only when content changed (a router's flash survives
 //!   a limited number of erase cycles, and cron runs sync every few hours);
 //! - cached bodies are zlib-compressed (adler32-checked), and reading one
 //!   back is bounded by the feed's size cap, so a corrupt cache cannot
 //!   exhaust memory.
 
+use crate::fsio::{write_atomic, WriteError};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,9 @@ pub enum StateError {
         /// The OS error.
         source: io::Error,
     },
+    /// Replacing a file failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A cached body did not decompress (corrupt or truncated).
     #[error("{0}: cached copy is corrupt and was ignored")]
     Corrupt(PathBuf),
@@ -41,45 +44,6 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
     move |source| StateError::Io {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-/// Replaces `path` with `bytes` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        // The rename is durable only once the directory entry is.
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io_err(path))
-}
-
-/// Writes `bytes` only when the file does not already hold exactly them.
-/// Returns true when it wrote.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, StateError> {
-    match fs::read(path) {
-        Ok(old) if old == bytes => Ok(false),
-        _ => write_atomic(path, bytes).map(|_| true),
     }
 }
 
@@ -214,16 +178,6 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
-        let d = tmpdir("atomic");
-        let p = d.join("a.json");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! type column…), never copied from a run of the parser, so a parser bug
 //! cannot agree with itself.
 
-use iocguard::feed::{parse_feed, FeedError, FeedReport, Format, KindFilter};
+use iocguard::feed::{parse_feed, FeedError, FeedReport, Format};
+use iocguard::indicator::KindFilter;
 use iocguard::indicator::{Domain, Gate, IndicatorSet, Match, SetBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `feed::fetch` against real servers on loopback: a scripted HTTP/1.1
+//! `fetch` against real servers on loopback: a scripted HTTP/1.1
 //! server in a thread (plain TCP, or TLS with a throwaway CA made at test
 //! time), one handler per test, attempts counted server-side. No mocks:
 //! the fetcher's real sockets, timeouts, TLS and gzip are exercised.
@@ -6,7 +6,7 @@
 mod common;
 
 use common::http::{respond, Server};
-use iocguard::feed::fetch::{fetch, fetch_signature, FetchError, FetchOptions, Fetched, Validators};
+use iocguard::fetch::{fetch, fetch_signature, FetchError, FetchOptions, Fetched, Validators};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{self, Read, Write};
 use std::net::TcpListener;

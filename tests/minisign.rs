@@ -350,9 +350,9 @@ fn rejections_name_the_reason() {
     // A password-protected key is refused with the way out.
     let mut enc = String::from_utf8(d.read("m.key")).unwrap();
     let b64 = enc.lines().nth(1).unwrap().to_string();
-    let mut raw = iocguard::sign::base64::decode(&b64).unwrap();
+    let mut raw = iocguard::base64::decode(&b64).unwrap();
     raw[2..4].copy_from_slice(b"Sc");
-    enc = enc.replace(&b64, &iocguard::sign::base64::encode(&raw));
+    enc = enc.replace(&b64, &iocguard::base64::encode(&raw));
     let encf = d.write("enc.key", enc.as_bytes());
     let v = run(BIN, &["feed", "sign", "--sec", &encf, &file]);
     assert_eq!(v.status.code(), Some(2));

@@ -59,11 +59,22 @@ impl Drop for Env {
     }
 }
 
-/// Runs a sync that must fail for the one feed with an error containing
-/// `words`, and keep `v4` IPv4 entries in the set.
+/// Runs a sync whose one feed must fail (download, signature, parse:
+/// exit 1, outcome `failed`) with an error containing `words`, and keep
+/// `v4` IPv4 entries in the set.
 fn sync_fails(env: &Env, cfg: &Path, args: &[&str], words: &str, v4: u64) {
+    sync_ends(env, cfg, args, (1, "failed"), words, v4)
+}
+
+/// Like [`sync_fails`] for a feed a guard refuses: exit 3, `refused`.
+fn sync_refused(env: &Env, cfg: &Path, args: &[&str], words: &str, v4: u64) {
+    sync_ends(env, cfg, args, (3, "refused"), words, v4)
+}
+
+fn sync_ends(env: &Env, cfg: &Path, args: &[&str], (exit, outcome): (i32, &str), words: &str, v4: u64) {
     let (code, json, _) = env.sync(cfg, args);
-    assert_eq!(code, 1, "{json}");
+    assert_eq!(code, exit, "{json}");
+    assert_eq!(json["feeds"][0]["outcome"], outcome, "{json}");
     let err = json["feeds"][0]["error"].as_str().unwrap_or_default();
     assert!(err.contains(words), "expected {words:?} in {json}");
     assert_eq!(json["v4_entries"], v4, "the previous copy must stay: {json}");
@@ -130,7 +141,7 @@ fn shrink_guard_and_force() {
     let cfg = env.config(&[("a", &a)], "\toption max_shrink '50'");
     assert_eq!(env.sync(&cfg, &[]).0, 0);
     fs::write(&a, ips(40)).unwrap();
-    sync_fails(&env, &cfg, &[], "shrank from 100 to 40", 100);
+    sync_refused(&env, &cfg, &[], "shrank from 100 to 40", 100);
     let (code, json, _) = env.sync(&cfg, &["--force"]);
     assert_eq!(code, 0);
     assert_eq!(json["v4_entries"], 40);
@@ -143,7 +154,7 @@ fn emptied_feed_is_refused() {
     let cfg = env.config(&[("a", &a)], "");
     assert_eq!(env.sync(&cfg, &[]).0, 0);
     fs::write(&a, "# nothing today\n").unwrap();
-    sync_fails(&env, &cfg, &["--force"], "no entries", 5);
+    sync_refused(&env, &cfg, &["--force"], "no entries", 5);
 }
 
 #[test]

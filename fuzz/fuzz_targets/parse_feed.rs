@@ -2,7 +2,8 @@
 //! detection and every format parser, over arbitrary bytes.
 #![no_main]
 
-use iocguard::feed::{parse_feed, Format, KindFilter};
+use iocguard::feed::{parse_feed, Format};
+use iocguard::indicator::KindFilter;
 use iocguard::indicator::{Gate, SetBuilder};
 use libfuzzer_sys::fuzz_target;
 

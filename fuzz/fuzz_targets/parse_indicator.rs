@@ -6,9 +6,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
-        if let Ok(ind) = iocguard::feed::token::parse_indicator(s) {
+        if let Ok(ind) = iocguard::indicator::parse_indicator(s) {
             // The canonical form must itself parse back to the same thing.
-            let again = iocguard::feed::token::parse_indicator(&ind.to_string());
+            let again = iocguard::indicator::parse_indicator(&ind.to_string());
             assert_eq!(again.as_ref(), Ok(&ind), "round trip of {s:?} -> {ind}");
         }
     }

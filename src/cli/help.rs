@@ -1,9 +1,53 @@
 //! The `--help` texts: one per command, each ending with its exit codes.
 //! Kept apart from the syntax so `mod.rs` reads as the grammar.
 
-/// Help text for a subcommand, or the overview.
-pub fn help(sub: Option<&str>) -> String {
-    match sub {
+use crate::exit::Exit;
+
+/// Every command, in the order the overview lists them, with its line.
+/// The dispatcher in `cli::parse` knows exactly these (a test checks it).
+pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "sync",
+        "fetch, verify and parse every feed; keep last-good copies; install",
+    ),
+    (
+        "apply",
+        "install the last-good set (boot, firewall restart), or --feed files",
+    ),
+    ("flush", "remove everything iocguard installed in nftables"),
+    ("status", "feeds, counts and what the kernel holds"),
+    ("run", "the daemon: DNS sinkhole (reloads the set on SIGHUP)"),
+    (
+        "events",
+        "recent blocked DNS queries: who, MAC, name, listed domain, feed",
+    ),
+    (
+        "check",
+        "lint feed files: format, accepted and rejected lines, aggregate",
+    ),
+    (
+        "test",
+        "is this IP or domain blocked, and by which entry of which feed?",
+    ),
+    (
+        "fetch",
+        "download one feed as sync would (limits, TLS trust, gzip)",
+    ),
+    (
+        "feed",
+        "central side: build a canonical feed, sign it, verify, keygen",
+    ),
+    (
+        "export-dnsmasq",
+        "local=/domain/ lines for dnsmasq (dns.mode dnsmasq-file)",
+    ),
+    ("help", "help for one command: iocguard help COMMAND [SUBCOMMAND]"),
+];
+
+/// Help text for a command (`"feed sign"` for a subcommand), or the
+/// overview for `None` or an unknown topic.
+pub fn help(topic: Option<&str>) -> String {
+    match topic.map(str::trim) {
         Some("check") => CHECK_HELP.into(),
         Some("test") => TEST_HELP.into(),
         Some("apply") => APPLY_HELP.into(),
@@ -19,37 +63,43 @@ pub fn help(sub: Option<&str>) -> String {
         Some("feed sign") => FEED_SIGN_HELP.into(),
         Some("feed verify") => FEED_VERIFY_HELP.into(),
         Some("feed keygen") => FEED_KEYGEN_HELP.into(),
-        _ => OVERVIEW.into(),
+        Some("help") => HELP_HELP.into(),
+        _ => overview(),
     }
 }
 
-const OVERVIEW: &str = "\
-  apply --feed F…      install the nftables ruleset and block the feeds' IPs/CIDRs
-  flush                remove everything iocguard installed in nftables
-  status               what the kernel holds: set sizes and counters
-iocguard — block botnet C2 indicators on a gateway and find the infected hosts
-  fetch URL            download one feed as sync would (limits, TLS trust, gzip)
+/// The top-level help: title, usage, every command in order, options,
+/// exit codes.
+fn overview() -> String {
+    let mut s = String::from(
+        "iocguard — block botnet C2 indicators on a gateway and find the infected hosts\n\n\
+         usage: iocguard [--config PATH] [--json] [-v] COMMAND [ARGS]\n\ncommands:\n",
+    );
+    for (name, line) in COMMANDS {
+        s += &format!("  {name:<16} {line}\n");
+    }
+    s += "\nglobal options:
+  --config PATH    configuration file [/etc/config/iocguard]
+  --json           machine-readable output
+  -v               more log output (repeat for more)
+  -V, --version    print the version
 
-usage: iocguard [--config PATH] [--json] [-v] COMMAND [ARGS]
+`iocguard help COMMAND` (or `iocguard COMMAND --help`) shows a command's
+options and what its exit codes mean for it.
 
-commands:
-  sync                 fetch, verify and parse every feed; keep last-good copies; install
-  check FILE…          lint feed files: format, accepted and rejected lines, aggregate
-  test VALUE --feed F  is this IP or domain blocked, and by which entry of which feed?
-  run                  the daemon: DNS sinkhole (reloads the set on SIGHUP)
-  events [--tail N]    recent blocked DNS queries: who, MAC, name, listed domain, feed
-  export-dnsmasq FILE  local=/domain/ lines for dnsmasq (dns.mode dnsmasq-file)
-  feed build|sign|verify|keygen
-                       central side: build a canonical feed, sign it (minisign)
-  help COMMAND         help for one command
+";
+    s += Exit::HELP;
+    s
+}
 
-global options:
-  --config PATH        configuration file [/etc/config/iocguard]
-  --json               machine-readable output
-  -v                   more log output (repeat for more)
-  -V, --version        print the version
+const HELP_HELP: &str = "\
+usage: iocguard help [COMMAND [SUBCOMMAND]]
 
-exit codes: 0 success; 1 partial (see the command); 2 usage or unusable input
+Shows the overview, or one command's help (`iocguard help feed sign`);
+the same text as `iocguard COMMAND --help`.
+
+exit codes:
+  0  shown
 ";
 
 const CHECK_HELP: &str = "\
@@ -91,9 +141,13 @@ options:
 
 exit codes:
   0  every feed fine
-  1  some feeds failed; their previous copies were kept
+  1  some feeds failed (download, signature, parse); their previous copies
+     were kept, the rest is installed
   2  configuration error (nothing changed)
-  3  installing the set failed; the previous set stays installed
+  3  a guard refused a feed (shrank beyond max_shrink, emptied, outside
+     min/max_entries); its previous copy was kept
+  4  the kernel or the system refused (netlink, permissions, nft missing,
+     state directory); the previous set stays installed
 ";
 
 const TEST_HELP: &str = "\
@@ -130,7 +184,8 @@ stops.
 
 exit codes:
   0  stopped by SIGTERM/SIGINT
-  2  configuration error, or a listen address could not be bound
+  2  configuration error
+  4  a listen address could not be bound, or signals/pid file failed
 ";
 
 const EVENTS_HELP: &str = "\
@@ -160,7 +215,8 @@ dnsmasq. With dns.mode dnsmasq-file, `sync` writes that file itself.
 
 exit codes:
   0  written
-  2  bad usage, configuration error, or FILE cannot be written
+  2  bad usage or configuration error
+  4  FILE cannot be written
 ";
 
 const FEED_HELP: &str = "\
@@ -279,7 +335,9 @@ options:
 exit codes:
   0  a body was fetched
   1  not modified (the validators still match)
-  2  bad usage, or the fetch failed (the reason is on stderr)
+  2  bad usage or an unusable URL
+  4  the fetch failed (network, TLS, size cap; the reason is on stderr),
+     or --out cannot be written
 ";
 
 const APPLY_HELP: &str = "\
@@ -312,7 +370,10 @@ options:
   --allow-reserved CIDR  let feeds block this normally protected range
   --json                 print what changed as JSON
 
-exit codes: 0 installed; 2 bad usage, unusable feed, or the kernel refused
+exit codes:
+  0  installed (or already present with --if-missing)
+  2  bad usage, bad configuration or an unusable feed file; nothing changed
+  4  the kernel refused (or nft is missing, or not root)
 ";
 
 const FLUSH_HELP: &str = "\
@@ -320,6 +381,10 @@ usage: iocguard flush [--table NAME] [--run-dir DIR]
 
 Deletes table inet iocguard (or NAME) and so every rule, set and counter
 iocguard installed. Tables of other owners (fw4) are never touched.
+
+exit codes:
+  0  removed, or it was not installed
+  4  the kernel refused (or not root)
 ";
 
 const STATUS_HELP: &str = "\
@@ -331,5 +396,8 @@ sizes come from iocguard's record of its last update, checked against the
 kernel's set handles; --count counts them in the kernel instead (slow for
 large sets: the kernel walks an interval set once per reply message).
 
-exit codes: 0 installed; 1 not installed; 2 error
+exit codes:
+  0  the table is installed
+  1  the table is not installed
+  4  the kernel could not be asked
 ";

@@ -3,12 +3,9 @@
 
 mod help;
 
-pub use help::help;
+pub use help::{help, COMMANDS};
 use lexopt::prelude::*;
 use std::ffi::OsString;
-
-/// Exit code for a usage error, shared by every subcommand.
-pub const EXIT_USAGE: i32 = 2;
 
 /// Options every subcommand accepts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -222,10 +219,17 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "sync" => parse_sync(&mut p, &mut common)?,
         "feed" => parse_feed(&mut p, &mut common)?,
         "run" | "events" | "export-dnsmasq" => parse_dns(&sub, &mut p, &mut common)?,
-        "help" => Command::Help(p.next()?.and_then(|a| match a {
-            Value(v) => v.string().ok(),
-            _ => None,
-        })),
+        "help" => {
+            // `help feed sign`: every word names the topic.
+            let mut words = Vec::new();
+            while let Some(a) = p.next()? {
+                match a {
+                    Value(v) => words.push(v.string()?),
+                    other => return Err(other.unexpected()),
+                }
+            }
+            Command::Help((!words.is_empty()).then(|| words.join(" ")))
+        }
         other => return Err(format!("unknown command {other:?}; see `iocguard --help`").into()),
     };
     Ok((common, cmd))
@@ -532,6 +536,112 @@ mod tests {
         assert!(parse(args("test 1.2.3.4")).is_err());
         let (_, cmd) = parse(args("test 1.2.3.4 --feed f --json")).unwrap();
         assert!(matches!(cmd, Command::Test { ref value, .. } if value == "1.2.3.4"));
+    }
+
+    /// The command names the dispatcher in [`parse`] matches on, read
+    /// from this file's source so a new arm cannot hide from the help.
+    fn dispatched_names() -> Vec<String> {
+        let src = include_str!("mod.rs");
+        let start = src.find("let cmd = match sub.as_str() {").unwrap();
+        let end = start
+            + src[start..]
+                .find("other => return Err(format!(\"unknown command")
+                .unwrap();
+        let mut names = Vec::new();
+        for line in src[start..end].lines() {
+            let arm = line.trim_start();
+            if !arm.starts_with('"') || !arm.contains("=>") {
+                continue;
+            }
+            let pattern = &arm[..arm.find("=>").unwrap()];
+            names.extend(pattern.split('|').map(|n| n.trim().trim_matches('"').to_string()));
+        }
+        names
+    }
+
+    #[test]
+    fn overview_lists_exactly_the_dispatched_commands_in_order() {
+        let mut dispatched = dispatched_names();
+        let mut listed: Vec<String> = COMMANDS.iter().map(|(n, _)| n.to_string()).collect();
+        dispatched.sort();
+        listed.sort();
+        assert_eq!(dispatched, listed, "cli::parse and help::COMMANDS disagree");
+        let overview = help(None);
+        assert!(overview.starts_with("iocguard — "), "title first:\n{overview}");
+        let commands = overview.split("commands:\n").nth(1).unwrap();
+        let order: Vec<&str> = commands
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        let expected: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(order, expected);
+        for code in ["0", "1", "2", "3", "4"] {
+            assert!(
+                overview.contains(&format!("\n  {code}  ")),
+                "exit code {code} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn every_command_has_its_own_help_in_all_three_spellings() {
+        let overview = help(None);
+        for (name, _) in COMMANDS {
+            let text = help(Some(name));
+            assert_ne!(text, overview, "{name} has no help of its own");
+            assert!(text.contains("exit codes"), "{name}: no exit codes");
+            assert_eq!(
+                parse(args(&format!("help {name}"))).unwrap().1,
+                Command::Help(Some(name.to_string()))
+            );
+            if *name != "help" {
+                assert_eq!(
+                    parse(args(&format!("{name} --help"))).unwrap().1,
+                    Command::Help(Some(name.to_string())),
+                    "{name} --help"
+                );
+            }
+        }
+        for sub in ["build", "sign", "verify", "keygen"] {
+            let topic = format!("feed {sub}");
+            assert_eq!(
+                parse(args(&format!("help feed {sub}"))).unwrap().1,
+                Command::Help(Some(topic.clone()))
+            );
+            assert_eq!(
+                parse(args(&format!("feed {sub} --help"))).unwrap().1,
+                Command::Help(Some(topic.clone()))
+            );
+            assert_ne!(
+                help(Some(&topic)),
+                help(Some("feed")),
+                "{topic} shows the feed help"
+            );
+        }
+    }
+
+    #[test]
+    fn readme_documents_exactly_the_built_commands() {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("## Commands")
+            .nth(1)
+            .unwrap()
+            .split("\n## ")
+            .next()
+            .unwrap();
+        let documented: Vec<&str> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `iocguard "))
+            .map(|l| l.split([' ', '`']).next().unwrap())
+            .collect();
+        let mut built: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        let mut doc_sorted = documented.clone();
+        built.sort();
+        doc_sorted.sort();
+        doc_sorted.dedup();
+        assert_eq!(doc_sorted, built, "README's command table");
     }
 
     #[test]

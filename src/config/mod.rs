@@ -8,9 +8,11 @@
 
 pub mod uci;
 
-use crate::feed::token::parse_indicator;
-use crate::feed::{Format, KindFilter};
+use crate::feed::Format;
+use crate::indicator::parse_indicator;
+use crate::indicator::KindFilter;
 use crate::indicator::{GateConfig, Indicator};
+use crate::rate::Rate;
 use std::path::{Path, PathBuf};
 
 /// The default configuration path on OpenWrt.
@@ -35,6 +37,8 @@ pub enum Ty {
     Indicator,
     /// `YYYY-MM-DD`.
     Date,
+    /// `N/second|minute|hour` (see [`crate::rate`]).
+    Rate,
 }
 
 /// One declared option.
@@ -125,7 +129,7 @@ pub const SPECS: &[Spec] = &[
     opt(
         "iocguard",
         "log_rate",
-        Ty::Text,
+        Ty::Rate,
         "10/second",
         "shared rate limit of NFLOG messages",
     ),
@@ -324,7 +328,7 @@ pub struct Main {
     /// True for `action reject`, false for `drop`.
     pub reject: bool,
     /// NFLOG rate limit.
-    pub log_rate: String,
+    pub log_rate: Rate,
     /// LAN networks.
     pub lan: Vec<String>,
     /// Redirect LAN DNS to the router.
@@ -479,20 +483,24 @@ impl Config {
             state_dir: PathBuf::from(m("state_dir")),
             run_dir: PathBuf::from(m("run_dir")),
             table: m("table"),
-            nflog_group: m("nflog_group").parse().unwrap_or(10),
+            nflog_group: num(&m("nflog_group")),
             reject: m("action") == "reject",
-            log_rate: m("log_rate"),
+            log_rate: Rate::parse(&m("log_rate")).map_err(|message| ConfigError {
+                path: p.clone(),
+                line: None,
+                message,
+            })?,
             lan: list_of(main_sec, "lan"),
             force_dns: parse_bool(&m("force_dns")),
             block_dot: parse_bool(&m("block_dot")),
             inbound: parse_bool(&m("inbound")),
-            max_shrink: m("max_shrink").parse().unwrap_or(50),
-            host_capacity: m("host_capacity").parse().unwrap_or(4096),
-            snapshot_interval: m("snapshot_interval").parse().unwrap_or(900),
+            max_shrink: num(&m("max_shrink")),
+            host_capacity: num(&m("host_capacity")),
+            snapshot_interval: num(&m("snapshot_interval")),
             leases: PathBuf::from(m("leases")),
             ca_bundle: opt_path(m("ca_bundle")),
-            timeout: m("timeout").parse().unwrap_or(30),
-            retries: m("retries").parse().unwrap_or(3),
+            timeout: num(&m("timeout")),
+            retries: num(&m("retries")),
         };
         let dns = Dns {
             enabled: parse_bool(&d("enabled")),
@@ -500,17 +508,17 @@ impl Config {
             listen: list_of(dns_sec, "listen"),
             upstream: list_of(dns_sec, "upstream"),
             answer: d("answer"),
-            ttl: d("ttl").parse().unwrap_or(5),
-            rate_limit: d("rate_limit").parse().unwrap_or(200),
-            rate_burst: d("rate_burst").parse().unwrap_or(400),
+            ttl: num(&d("ttl")),
+            rate_limit: num(&d("rate_limit")),
+            rate_burst: num(&d("rate_burst")),
         };
         let mut feeds = Vec::new();
         for s in sections.iter().filter(|s| s.kind == "feed") {
             feeds.push(feed(&p, s)?);
         }
         let mut gate = GateConfig {
-            min_v4_len: m("min_v4_prefix").parse().unwrap_or(8),
-            min_v6_len: m("min_v6_prefix").parse().unwrap_or(19),
+            min_v4_len: num(&m("min_v4_prefix")),
+            min_v6_len: num(&m("min_v6_prefix")),
             ..GateConfig::default()
         };
         for e in main_sec.map(|s| s.list("allow_reserved")).unwrap_or_default() {
@@ -587,9 +595,9 @@ fn feed(path: &str, s: &uci::Section) -> Result<FeedConfig, ConfigError> {
         doh: get("target") == "doh",
         pubkey,
         pubkey_file,
-        max_bytes: get("max_bytes").parse().unwrap_or(32 << 20),
-        max_entries: get("max_entries").parse().unwrap_or(1_000_000),
-        min_entries: get("min_entries").parse().unwrap_or(0),
+        max_bytes: num(&get("max_bytes")),
+        max_entries: num(&get("max_entries")),
+        min_entries: num(&get("min_entries")),
     })
 }
 
@@ -599,6 +607,14 @@ fn indicator(path: &str, e: &uci::Entry) -> Result<Indicator, ConfigError> {
         line: Some(e.line),
         message: format!("{} {:?}: {err}", e.name, e.value),
     })
+}
+
+/// A number option's value. Every value reaching here passed
+/// [`check_value`] against its `Ty::UInt` range, and every default in
+/// [`SPECS`] is checked by a test, so the fallback is never taken; it only
+/// keeps a default (written once, in `SPECS`) from being restated here.
+fn num<T: std::str::FromStr + Default>(v: &str) -> T {
+    v.parse().unwrap_or_default()
 }
 
 fn parse_bool(v: &str) -> bool {
@@ -623,6 +639,7 @@ fn check_value(spec: &Spec, v: &str) -> Result<(), String> {
             }
         }
         Ty::Text => Ok(()),
+        Ty::Rate => Rate::parse(v).map(|_| ()),
         Ty::Path => {
             if v.is_empty() || v.starts_with('/') || v.starts_with('.') {
                 Ok(())
@@ -656,6 +673,36 @@ fn check_value(spec: &Spec, v: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_default_passes_its_own_type() {
+        for spec in SPECS.iter().filter(|s| !s.default.is_empty()) {
+            assert_eq!(
+                check_value(spec, spec.default),
+                Ok(()),
+                "default of {}.{}",
+                spec.section,
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn log_rate_keeps_its_unit_and_refuses_other_spellings() {
+        let c = Config::parse(
+            Path::new("/c"),
+            "config iocguard 'main'\n\toption log_rate '10/minute'\n",
+        )
+        .unwrap();
+        assert_eq!(c.main.log_rate.to_string(), "10/minute");
+        let e = Config::parse(
+            Path::new("/c"),
+            "config iocguard 'main'\n\toption log_rate '10/min'\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().starts_with("/c line 2: option log_rate:"), "{e}");
+    }
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/etc/config/iocguard"), text)

@@ -187,7 +187,7 @@ impl DomainMatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::token::parse_indicator;
+    use crate::indicator::parse_indicator;
     use crate::indicator::{Gate, GateConfig, Match, SetBuilder};
 
     fn set(feeds: &[(&str, &[&str])], allow: &[&str]) -> IndicatorSet {

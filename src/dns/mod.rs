@@ -118,14 +118,14 @@ pub fn dnsmasq_conf(set: &IndicatorSet) -> String {
 }
 
 /// Writes [`dnsmasq_conf`] to `path` atomically.
-pub fn export_dnsmasq(set: &IndicatorSet, path: &Path) -> Result<(), crate::state::StateError> {
-    crate::state::write_atomic(path, dnsmasq_conf(set).as_bytes())
+pub fn export_dnsmasq(set: &IndicatorSet, path: &Path) -> Result<(), crate::fsio::WriteError> {
+    crate::fsio::write_atomic(path, dnsmasq_conf(set).as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::token::parse_indicator;
+    use crate::indicator::parse_indicator;
     use crate::indicator::{Gate, GateConfig, SetBuilder};
 
     fn cfg(dns: &str) -> Config {

@@ -790,7 +790,7 @@ fn event_writer(sh: Arc<Shared>) {
         if stopping || stats_at.elapsed() >= Duration::from_secs(10) {
             stats_at = Instant::now();
             if let Some(dir) = &sh.settings.run_dir {
-                let _ = crate::state::write_atomic(&dir.join("dns.json"), stats_json(&sh).as_bytes());
+                let _ = crate::fsio::write_atomic(&dir.join("dns.json"), stats_json(&sh).as_bytes());
             }
         }
         if stopping {
@@ -805,7 +805,7 @@ mod tests {
     use super::*;
     use crate::dns::policy::Acl;
     use crate::dns::wire::tests::query;
-    use crate::feed::token::parse_indicator;
+    use crate::indicator::parse_indicator;
     use crate::indicator::{Gate, GateConfig, SetBuilder};
 
     fn matcher(names: &[&str]) -> DomainMatcher {

@@ -456,7 +456,7 @@ pub fn decode_device_id(d: &[u8]) -> Option<[u8; 6]> {
         // Two 4-character groups with no padding: exactly the standard
         // base64 of the 6 bytes.
         8 => {
-            let bytes = crate::sign::base64::decode(std::str::from_utf8(d).ok()?).ok()?;
+            let bytes = crate::base64::decode(std::str::from_utf8(d).ok()?).ok()?;
             m.copy_from_slice(bytes.get(..6)?);
             Some(m)
         }

@@ -7,21 +7,17 @@
 //! format. Nothing here panics on any input; every parser has a fuzz target.
 
 pub mod detect;
-pub mod fetch;
 pub mod format;
 pub mod sink;
-pub mod source;
 pub mod text;
-pub mod token;
-pub mod verify;
 
 #[cfg(test)]
 pub mod testutil;
 
 pub use format::Format;
-pub use sink::{Counts, KindFilter, Rejected, Sink};
+pub use sink::{Counts, Rejected, Sink};
 
-use crate::indicator::{FeedId, Gate, SetBuilder};
+use crate::indicator::{FeedId, Gate, KindFilter, SetBuilder};
 use serde::Serialize;
 
 /// Why a whole feed body was refused.

@@ -1,14 +1,13 @@
 //! Where format parsers put what they find.
 //!
 //! A parser never builds indicators itself: it hands each raw value and its
-//! line number to the [`Sink`], which classifies it (see [`super::token`]),
+//! line number to the [`Sink`], which classifies it (see [`crate::indicator::parse`]),
 //! runs the safety gate, applies the feed's kind filter, and either adds it
 //! to the set under construction or records a rejection. Rejections are
 //! kept up to [`MAX_REJECTS_KEPT`] per feed and counted beyond that, so a
 //! hostile feed of a million bad lines costs a counter, not memory.
 
-use super::token::parse_indicator;
-use crate::indicator::{FeedId, Gate, Indicator, Kind, SetBuilder};
+use crate::indicator::{parse_indicator, FeedId, Gate, Indicator, Kind, KindFilter, SetBuilder};
 use serde::Serialize;
 use std::fmt::Display;
 
@@ -16,30 +15,6 @@ use std::fmt::Display;
 pub const MAX_REJECTS_KEPT: usize = 1000;
 /// How much of a rejected line's text is kept.
 const MAX_TEXT: usize = 160;
-
-/// Which indicator kinds a feed may contribute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum KindFilter {
-    /// Whatever the feed holds.
-    #[default]
-    Auto,
-    /// IP addresses and prefixes only.
-    Ip,
-    /// Domains only.
-    Domain,
-}
-
-impl KindFilter {
-    /// Parses the configuration spelling (`auto`, `ip`, `domain`).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "auto" => Some(Self::Auto),
-            "ip" => Some(Self::Ip),
-            "domain" => Some(Self::Domain),
-            _ => None,
-        }
-    }
-}
 
 /// One rejected line.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Helpers for parser unit tests.
 
-use super::{parse_feed, FeedReport, Format, KindFilter};
+use super::{parse_feed, FeedReport, Format};
+use crate::indicator::KindFilter;
 use crate::indicator::{Gate, SetBuilder};
 
 /// Parses `text` as `format` with the default gate; panics if refused.

@@ -13,8 +13,7 @@
 //! allowlist IPs, CIDRs and domains; the allowlist always wins.
 
 use super::domain_table::DomainTable;
-use super::prefix::Bits;
-use super::set::{merge_ranges, subtract_ranges};
+use super::prefix::{merge_ranges, subtract_ranges, Bits};
 use super::suffix::is_public_suffix;
 use super::{Domain, Indicator, Prefix, V4Prefix, V6Prefix};
 
@@ -282,7 +281,7 @@ fn exempt<A: Bits>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::token::parse_indicator;
+    use crate::indicator::parse_indicator;
 
     fn ind(s: &str) -> Indicator {
         parse_indicator(s).unwrap()

@@ -9,12 +9,14 @@
 pub mod domain;
 pub mod domain_table;
 pub mod gate;
+pub mod parse;
 pub mod prefix;
 pub mod set;
 pub mod suffix;
 
 pub use domain::{Domain, DomainError};
 pub use gate::{Gate, GateConfig, Refusal};
+pub use parse::{parse_indicator, TokenError};
 pub use prefix::{Bits, Prefix, V4Prefix, V6Prefix};
 pub use set::{IndicatorSet, Match, SetBuilder};
 
@@ -65,6 +67,30 @@ impl fmt::Display for Indicator {
             Indicator::V4(p) => p.fmt(f),
             Indicator::V6(p) => p.fmt(f),
             Indicator::Domain(d) => d.fmt(f),
+        }
+    }
+}
+
+/// Which indicator kinds a feed may contribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum KindFilter {
+    /// Whatever the feed holds.
+    #[default]
+    Auto,
+    /// IP addresses and prefixes only.
+    Ip,
+    /// Domains only.
+    Domain,
+}
+
+impl KindFilter {
+    /// Parses the configuration spelling (`auto`, `ip`, `domain`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "ip" => Some(Self::Ip),
+            "domain" => Some(Self::Domain),
+            _ => None,
         }
     }
 }

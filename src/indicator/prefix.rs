@@ -205,6 +205,60 @@ impl From<Ipv6Addr> for V6Prefix {
     }
 }
 
+/// True when the sorted disjoint `ranges` contain `a`.
+pub fn range_contains<A: Bits>(ranges: &[(A, A)], a: A) -> bool {
+    let i = ranges.partition_point(|&(first, _)| first <= a);
+    i > 0 && ranges[i - 1].1 >= a
+}
+
+/// Merges inclusive ranges, sorted by start, into disjoint, non-adjacent
+/// ranges.
+pub fn merge_ranges<A: Bits>(sorted: impl Iterator<Item = (A, A)>) -> Vec<(A, A)> {
+    let mut out: Vec<(A, A)> = Vec::new();
+    for (a, b) in sorted {
+        if let Some(last) = out.last_mut() {
+            let touches = match last.1.succ() {
+                Some(next) => a <= next,
+                None => true,
+            };
+            if touches {
+                last.1 = last.1.max(b);
+                continue;
+            }
+        }
+        out.push((a, b));
+    }
+    out
+}
+
+/// `ranges` minus `cut`, both sorted and disjoint.
+pub fn subtract_ranges<A: Bits>(ranges: &[(A, A)], cut: &[(A, A)]) -> Vec<(A, A)> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut j = 0;
+    for &(mut a, b) in ranges {
+        while j < cut.len() && cut[j].1 < a {
+            j += 1;
+        }
+        let mut k = j;
+        let mut alive = true;
+        while alive && k < cut.len() && cut[k].0 <= b {
+            let (ca, cb) = cut[k];
+            if ca > a {
+                out.push((a, ca.pred().unwrap_or(A::ZERO)));
+            }
+            match cb.succ() {
+                Some(next) if cb < b => a = next,
+                _ => alive = false,
+            }
+            k += 1;
+        }
+        if alive {
+            out.push((a, b));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

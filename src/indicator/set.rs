@@ -11,7 +11,7 @@
 
 use super::domain_table::{ArenaMark, DomainArena, DomainTable};
 use super::gate::Gate;
-use super::prefix::{range_to_prefixes, Bits, Prefix};
+use super::prefix::{merge_ranges, range_contains, range_to_prefixes, subtract_ranges, Bits, Prefix};
 use super::{FeedId, Indicator, V4Prefix, V6Prefix};
 use std::net::IpAddr;
 
@@ -295,60 +295,6 @@ impl<A: Bits> IpTable<A> {
     }
 }
 
-/// True when the sorted disjoint `ranges` contain `a`.
-pub fn range_contains<A: Bits>(ranges: &[(A, A)], a: A) -> bool {
-    let i = ranges.partition_point(|&(first, _)| first <= a);
-    i > 0 && ranges[i - 1].1 >= a
-}
-
-/// Merges inclusive ranges, sorted by start, into disjoint, non-adjacent
-/// ranges.
-pub fn merge_ranges<A: Bits>(sorted: impl Iterator<Item = (A, A)>) -> Vec<(A, A)> {
-    let mut out: Vec<(A, A)> = Vec::new();
-    for (a, b) in sorted {
-        if let Some(last) = out.last_mut() {
-            let touches = match last.1.succ() {
-                Some(next) => a <= next,
-                None => true,
-            };
-            if touches {
-                last.1 = last.1.max(b);
-                continue;
-            }
-        }
-        out.push((a, b));
-    }
-    out
-}
-
-/// `ranges` minus `cut`, both sorted and disjoint.
-pub fn subtract_ranges<A: Bits>(ranges: &[(A, A)], cut: &[(A, A)]) -> Vec<(A, A)> {
-    let mut out = Vec::with_capacity(ranges.len());
-    let mut j = 0;
-    for &(mut a, b) in ranges {
-        while j < cut.len() && cut[j].1 < a {
-            j += 1;
-        }
-        let mut k = j;
-        let mut alive = true;
-        while alive && k < cut.len() && cut[k].0 <= b {
-            let (ca, cb) = cut[k];
-            if ca > a {
-                out.push((a, ca.pred().unwrap_or(A::ZERO)));
-            }
-            match cb.succ() {
-                Some(next) if cb < b => a = next,
-                _ => alive = false,
-            }
-            k += 1;
-        }
-        if alive {
-            out.push((a, b));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,7 +464,7 @@ mod tests {
         let mut b = SetBuilder::new();
         let f = b.add_feed("f");
         for s in ["11.0.0.0/25", "11.0.0.128/25", "11.0.0.7", "11.0.1.0/24"] {
-            b.push(crate::feed::token::parse_indicator(s).unwrap(), f);
+            b.push(crate::indicator::parse_indicator(s).unwrap(), f);
         }
         let set = b.build(&Gate::default());
         let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
@@ -528,10 +474,10 @@ mod tests {
 
     #[test]
     fn allowlisted_host_splits_its_covering_prefix() {
-        let allow = vec![crate::feed::token::parse_indicator("8.8.8.8").unwrap()];
+        let allow = vec![crate::indicator::parse_indicator("8.8.8.8").unwrap()];
         let mut b = SetBuilder::new();
         let f = b.add_feed("f");
-        b.push(crate::feed::token::parse_indicator("8.8.8.8/30").unwrap(), f);
+        b.push(crate::indicator::parse_indicator("8.8.8.8/30").unwrap(), f);
         let set = b.build(&gate_allowing(allow));
         let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
         assert_eq!(got, ["8.8.8.9", "8.8.8.10/31"]);
@@ -550,7 +496,7 @@ mod tests {
         // 100.0.0.0/8 covers CGNAT 100.64.0.0/10: the rest stays blocked.
         let mut b = SetBuilder::new();
         let f = b.add_feed("f");
-        b.push(crate::feed::token::parse_indicator("100.0.0.0/8").unwrap(), f);
+        b.push(crate::indicator::parse_indicator("100.0.0.0/8").unwrap(), f);
         let set = b.build(&Gate::default());
         let got: Vec<String> = set.v4_prefixes().iter().map(|p| p.to_string()).collect();
         assert_eq!(got, ["100.0.0.0/10", "100.128.0.0/9"]);
@@ -560,10 +506,10 @@ mod tests {
     fn feed_attribution_and_rollback() {
         let mut b = SetBuilder::new();
         let a = b.add_feed("a");
-        b.push(crate::feed::token::parse_indicator("evil.example").unwrap(), a);
+        b.push(crate::indicator::parse_indicator("evil.example").unwrap(), a);
         let bid = b.add_feed("b");
         let mark = b.mark();
-        b.push(crate::feed::token::parse_indicator("other.example").unwrap(), bid);
+        b.push(crate::indicator::parse_indicator("other.example").unwrap(), bid);
         b.rollback(mark);
         let set = b.build(&Gate::default());
         assert_eq!(

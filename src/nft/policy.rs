@@ -1,8 +1,9 @@
 //! What enforcement should do, as plain data: [`EnforceConfig`]. Filled
-//! from command-line flags today and from the UCI file later; nothing here
-//! reads files or talks to the kernel.
+//! from `apply`'s flags (`cmd::apply`) or from the UCI file
+//! (`sync::install`); nothing here reads files or talks to the kernel.
 
 use crate::indicator::{V4Prefix, V6Prefix};
+use crate::rate::{Per, Rate};
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -35,8 +36,8 @@ pub struct EnforceConfig {
     pub table: String,
     /// NFLOG group for blocked attempts (`option nflog_group`).
     pub nflog_group: u16,
-    /// Log messages per second shared by every log rule (`option log_rate`).
-    pub log_rate: u32,
+    /// Log messages shared by every log rule (`option log_rate`).
+    pub log_rate: Rate,
     /// Packets allowed above the rate in a burst.
     pub log_burst: u32,
     /// Reject or drop (`option action`).
@@ -73,7 +74,10 @@ impl Default for EnforceConfig {
         Self {
             table: "iocguard".into(),
             nflog_group: 10,
-            log_rate: 10,
+            log_rate: Rate {
+                count: 10,
+                per: Per::Second,
+            },
             log_burst: 20,
             action: Action::Reject,
             lan_v4: Vec::new(),
@@ -115,51 +119,9 @@ impl EnforceConfig {
         }) {
             return Err(format!("interface name {i:?} is not valid"));
         }
-        if self.log_rate == 0 {
-            return Err("log rate must be at least 1/second".into());
+        if self.log_rate.count == 0 {
+            return Err("log rate must be at least 1".into());
         }
         Ok(())
-    }
-}
-
-impl EnforceConfig {
-    /// The enforcement settings of a UCI configuration (`config iocguard
-    /// 'main'` and the IP entries of `config allow`).
-    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, String> {
-        use crate::feed::token::parse_indicator;
-        use crate::indicator::Indicator;
-        let m = &cfg.main;
-        let mut e = EnforceConfig {
-            table: m.table.clone(),
-            nflog_group: m.nflog_group,
-            action: if m.reject { Action::Reject } else { Action::Drop },
-            force_dns: m.force_dns,
-            block_dot: m.block_dot,
-            inbound: m.inbound,
-            run_dir: m.run_dir.clone(),
-            ..EnforceConfig::default()
-        };
-        // `log_rate '10/second'`: the number before the slash.
-        let rate = m.log_rate.split('/').next().unwrap_or("").trim();
-        e.log_rate = rate
-            .parse()
-            .map_err(|_| format!("option log_rate {:?} is not N/second", m.log_rate))?;
-        e.log_burst = e.log_rate.saturating_mul(2);
-        for l in &m.lan {
-            match parse_indicator(l) {
-                Ok(Indicator::V4(p)) => e.lan_v4.push(p),
-                Ok(Indicator::V6(p)) => e.lan_v6.push(p),
-                _ => return Err(format!("list lan {l:?} is not an IP network")),
-            }
-        }
-        for a in &cfg.gate.allow {
-            match a {
-                Indicator::V4(p) => e.allow_v4.push(*p),
-                Indicator::V6(p) => e.allow_v6.push(*p),
-                Indicator::Domain(_) => {} // the sinkhole's business
-            }
-        }
-        e.validate()?;
-        Ok(e)
     }
 }

@@ -94,10 +94,7 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
     for chain in ["block_fwd", "block_out", "drop_in"] {
         regular_chain(w, t, chain);
     }
-    let limit = format!(
-        "{{ rate {}/second burst {} packets; }}",
-        cfg.log_rate, cfg.log_burst
-    );
+    let limit = format!("{{ rate {} burst {} packets; }}", cfg.log_rate, cfg.log_burst);
     let _ = writeln!(w, "add limit inet {t} {LOG_LIMIT} {limit}");
     let _ = writeln!(w, "delete limit inet {t} {LOG_LIMIT}");
     let _ = writeln!(w, "add limit inet {t} {LOG_LIMIT} {limit}");
@@ -311,14 +308,14 @@ mod tests {
     use super::*;
 
     fn v4(s: &str) -> crate::indicator::V4Prefix {
-        match crate::feed::token::parse_indicator(s).unwrap() {
+        match crate::indicator::parse_indicator(s).unwrap() {
             crate::indicator::Indicator::V4(p) => p,
             _ => panic!("{s}"),
         }
     }
 
     fn v6(s: &str) -> crate::indicator::V6Prefix {
-        match crate::feed::token::parse_indicator(s).unwrap() {
+        match crate::indicator::parse_indicator(s).unwrap() {
             crate::indicator::Indicator::V6(p) => p,
             _ => panic!("{s}"),
         }

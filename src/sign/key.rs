@@ -15,9 +15,9 @@
 //! the seed), so a corrupt key file cannot produce signatures that nobody
 //! can verify.
 
-use super::base64;
 use super::blake2b::blake2b_256;
 use super::{FileKind, KeyId, SignError};
+use crate::base64;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 

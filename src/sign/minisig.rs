@@ -12,10 +12,10 @@
 //! whole file is capped at [`MAX_SIG_FILE_BYTES`], comments at minisign's
 //! own limits, so a hostile server cannot make the parser allocate much.
 
-use super::base64;
 use super::blake2b::Blake2b512;
 use super::key::{lines, UNTRUSTED_PREFIX};
 use super::{FileKind, KeyId, PublicKey, SecretKey, SignError};
+use crate::base64;
 use ring::signature::{UnparsedPublicKey, ED25519};
 use std::io::Read;
 

@@ -15,7 +15,6 @@
 //! Parsing never panics: the `.minisig` arrives from the network. ed25519
 //! is ring's; BLAKE2b and base64 are small local modules.
 
-pub mod base64;
 pub mod blake2b;
 pub mod key;
 pub mod minisig;

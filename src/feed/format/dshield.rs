@@ -7,8 +7,8 @@
 //! ignored. `#` lines are comments.
 
 use crate::feed::text::lines;
-use crate::feed::token::parse_indicator;
 use crate::feed::Sink;
+use crate::indicator::parse_indicator;
 use crate::indicator::Indicator;
 use std::net::Ipv4Addr;
 

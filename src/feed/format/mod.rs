@@ -258,7 +258,8 @@ mod tests {
                 0..60,
             )
         ) {
-            use crate::feed::{parse_feed, KindFilter};
+            use crate::feed::parse_feed;
+            use crate::indicator::KindFilter;
             use crate::indicator::{Gate, SetBuilder};
             let body = parts.concat();
             let gate = Gate::default();

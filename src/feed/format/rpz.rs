@@ -305,7 +305,8 @@ mod tests {
     use crate::feed::FeedReport;
 
     fn domains(text: &str) -> (FeedReport, Vec<String>) {
-        use crate::feed::{parse_feed, KindFilter};
+        use crate::feed::parse_feed;
+        use crate::indicator::KindFilter;
         use crate::indicator::{Gate, SetBuilder};
         let mut b = SetBuilder::new();
         let id = b.add_feed("t");

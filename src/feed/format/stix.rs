@@ -226,7 +226,8 @@ mod tests {
     use super::pattern_values;
     use crate::feed::format::Format;
     use crate::feed::testutil::parse_str;
-    use crate::feed::{parse_feed, FeedError, KindFilter};
+    use crate::feed::{parse_feed, FeedError};
+    use crate::indicator::KindFilter;
     use crate::indicator::{Gate, SetBuilder};
 
     fn vals(p: &str) -> Vec<String> {

@@ -10,7 +10,7 @@
 //! - a leading `*.` or `.` (wildcard lists) means "this domain and below",
 //!   which is what every domain indicator already means.
 
-use crate::indicator::{Domain, DomainError, Indicator, Prefix, V4Prefix, V6Prefix};
+use super::{Domain, DomainError, Indicator, Prefix, V4Prefix, V6Prefix};
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

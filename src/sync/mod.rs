@@ -8,39 +8,27 @@
 //! and recorded for `status`. Only accepted copies reach the set.
 
 use crate::config::{Config, FeedConfig};
-use crate::feed::verify::verify;
+use crate::exit::Exit;
 use crate::feed::{parse_feed, FeedError};
+use crate::fetch::Fetched;
 use crate::indicator::{Gate, IndicatorSet, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
 use serde::{Deserialize, Serialize};
+pub use summary::{feed_summaries, FeedSummary};
+use verify::verify;
 
-/// Exit code: every feed fine.
-pub const EXIT_OK: i32 = 0;
-/// Exit code: some feeds failed; their previous copies were kept.
-pub const EXIT_FEEDS_FAILED: i32 = 1;
-/// Exit code: the configuration is unusable.
-pub const EXIT_CONFIG: i32 = 2;
-/// Exit code: installing the set failed; the previous set stays.
-pub const EXIT_APPLY_FAILED: i32 = 3;
+pub mod install;
+pub mod source;
+pub mod summary;
+pub mod verify;
 
-/// A fresh download (or read) of a feed.
+/// What a source returned for one feed: the fetch result and, for a new
+/// body of a feed with a public key, the `.minisig` next to it.
 pub struct Download {
-    /// The body.
-    pub body: Vec<u8>,
-    /// HTTP ETag, if the server sent one.
-    pub etag: Option<String>,
-    /// HTTP Last-Modified, if the server sent one.
-    pub last_modified: Option<String>,
-    /// The `.minisig` next to it, fetched when the feed has a public key.
+    /// Not modified, or a new body with its validators.
+    pub fetched: Fetched,
+    /// The detached signature, fetched only for a new body.
     pub signature: Option<Vec<u8>>,
-}
-
-/// What a source returned.
-pub enum Fetch {
-    /// The server said 304: the cached copy is current.
-    NotModified,
-    /// A new body, not yet verified or parsed.
-    New(Download),
 }
 
 /// Why a sanity guard refused a new copy.
@@ -126,6 +114,9 @@ pub enum Outcome {
     Unchanged,
     /// The feed failed; the previous copy (if any) is in use.
     Failed,
+    /// A guard refused the new copy (shrank too much, emptied, out of
+    /// its entry limits); the previous copy is in use.
+    Refused,
     /// `enabled 0`.
     Disabled,
 }
@@ -137,6 +128,7 @@ impl Outcome {
             Outcome::Updated => "updated",
             Outcome::Unchanged => "unchanged",
             Outcome::Failed => "failed",
+            Outcome::Refused => "refused",
             Outcome::Disabled => "disabled",
         }
     }
@@ -180,13 +172,15 @@ pub struct SyncReport {
 
 impl SyncReport {
     /// The cron exit code.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit(&self) -> Exit {
         if self.applied == Some(false) {
-            EXIT_APPLY_FAILED
+            Exit::System
+        } else if self.feeds.iter().any(|f| f.outcome == Outcome::Refused) {
+            Exit::KeptPrevious
         } else if self.feeds.iter().any(|f| f.outcome == Outcome::Failed) {
-            EXIT_FEEDS_FAILED
+            Exit::Partial
         } else {
-            EXIT_OK
+            Exit::Ok
         }
     }
 }
@@ -201,12 +195,12 @@ pub struct SyncOptions {
 /// Fetches, verifies and guards every enabled feed, updates the cache, and
 /// builds the set from the accepted copies. `fetch` performs the download
 /// of one feed given its cached metadata (the real one is
-/// [`crate::feed::source::fetch_feed`]); `now` is the Unix time.
+/// [`source::fetch_feed`]); `now` is the Unix time.
 pub fn run(
     cfg: &Config,
     opts: &SyncOptions,
     now: u64,
-    mut fetch: impl FnMut(&FeedConfig, Option<&CacheMeta>) -> Result<Fetch, String>,
+    mut fetch: impl FnMut(&FeedConfig, Option<&CacheMeta>) -> Result<Download, String>,
 ) -> Result<(SyncReport, IndicatorSet), StateError> {
     let gate = Gate::new(&cfg.gate);
     let cache = FeedCache::new(&cfg.main.state_dir);
@@ -230,6 +224,7 @@ pub fn run(
             .meta(&feed.name)
             .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
         let result = fetch(feed, prev.as_ref())
+            .map_err(|e| (Outcome::Failed, e))
             .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
         let status = match result {
             Ok((outcome, meta, rejected_lines)) => FeedStatus {
@@ -240,11 +235,11 @@ pub fn run(
                 accepted_at: Some(meta.accepted_at),
                 rejected_lines,
             },
-            Err(e) => {
+            Err((outcome, e)) => {
                 log::warn!("feed {}: {e}", feed.name);
                 FeedStatus {
                     name: feed.name.clone(),
-                    outcome: Outcome::Failed,
+                    outcome,
                     error: Some(e),
                     entries: prev.as_ref().map_or(0, |m| m.entries),
                     accepted_at: prev.as_ref().map(|m| m.accepted_at),
@@ -268,7 +263,8 @@ pub fn run(
 }
 
 /// Parses, guards and stores one download. Returns the outcome, the
-/// metadata of the copy now in use, and its rejected line count.
+/// metadata of the copy now in use, and its rejected line count; or why
+/// not, as `Failed` (unusable download) or `Refused` (a guard said no).
 #[allow(clippy::too_many_arguments)]
 fn accept(
     cfg: &Config,
@@ -276,52 +272,59 @@ fn accept(
     gate: &Gate,
     feed: &FeedConfig,
     prev: Option<&CacheMeta>,
-    fetched: Fetch,
+    download: Download,
     opts: &SyncOptions,
     now: u64,
-) -> Result<(Outcome, CacheMeta, usize), String> {
-    let dl = match fetched {
-        Fetch::NotModified => match prev {
+) -> Result<(Outcome, CacheMeta, usize), (Outcome, String)> {
+    let failed = |e: String| (Outcome::Failed, e);
+    let (body, validators) = match download.fetched {
+        Fetched::NotModified => match prev {
             Some(m) => return Ok((Outcome::Unchanged, m.clone(), 0)),
             // A 304 without a cached copy means the cache was lost:
             // the caller's next run fetches without validators.
-            None => return Err("server answered 304 Not Modified but no cached copy exists".into()),
+            None => {
+                return Err(failed(
+                    "server answered 304 Not Modified but no cached copy exists".into(),
+                ))
+            }
         },
-        Fetch::New(dl) => dl,
+        Fetched::Body { bytes, validators } => (bytes, validators),
     };
     // An error page says more about what went wrong than the signature
     // mismatch it also causes, so look at the body's shape first.
-    let not_a_list = crate::feed::text::decode(&dl.body)
+    let not_a_list = crate::feed::text::decode(&body)
         .ok()
         .and_then(crate::feed::detect::not_a_list);
     if let Some(what) = not_a_list {
-        return Err(format!("{} {}", feed.url, FeedError::NotAList(what)));
+        return Err(failed(format!("{} {}", feed.url, FeedError::NotAList(what))));
     }
     let signed_at = verify(
         feed,
-        &dl.body,
-        dl.signature.as_deref(),
+        &body,
+        download.signature.as_deref(),
         prev.and_then(|p| p.signed_at),
-    )?;
+    )
+    .map_err(failed)?;
     let mut trial = SetBuilder::new();
     let id = trial.add_feed(&feed.name);
-    let report = parse_feed(&dl.body, feed.format, feed.kind, &mut trial, id, gate)
-        .map_err(|e: FeedError| format!("{} {e}", feed.url))?;
+    let report = parse_feed(&body, feed.format, feed.kind, &mut trial, id, gate)
+        .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?;
     let entries = report.counts.accepted() as u64;
-    guard(prev, entries, feed, cfg.main.max_shrink, opts.force).map_err(|e| format!("{} {e}", feed.url))?;
+    guard(prev, entries, feed, cfg.main.max_shrink, opts.force)
+        .map_err(|e| (Outcome::Refused, format!("{} {e}", feed.url)))?;
     let meta = CacheMeta {
-        etag: dl.etag,
-        last_modified: dl.last_modified,
+        etag: validators.etag,
+        last_modified: validators.last_modified,
         accepted_at: now,
         entries,
-        bytes: dl.body.len() as u64,
+        bytes: body.len() as u64,
         signed_at,
     };
     let unchanged = cache
-        .body(&feed.name, dl.body.len() + 1)
+        .body(&feed.name, body.len() + 1)
         .ok()
         .flatten()
-        .is_some_and(|b| b == dl.body);
+        .is_some_and(|b| b == body);
     let meta = if unchanged {
         // Keep the original acceptance time: the content is as old as it was.
         CacheMeta {
@@ -332,8 +335,8 @@ fn accept(
         meta
     };
     cache
-        .store(&feed.name, &dl.body, &meta)
-        .map_err(|e| e.to_string())?;
+        .store(&feed.name, &body, &meta)
+        .map_err(|e| failed(e.to_string()))?;
     let outcome = if unchanged {
         Outcome::Unchanged
     } else {
@@ -382,7 +385,7 @@ fn build_cached(cfg: &Config, gate: &Gate, cache: &FeedCache, doh: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::KindFilter;
+    use crate::indicator::KindFilter;
 
     fn feed() -> FeedConfig {
         FeedConfig {
@@ -457,7 +460,7 @@ mod tests {
             applied: None,
             apply_error: None,
         };
-        assert_eq!(r.exit_code(), EXIT_OK);
+        assert_eq!(r.exit(), Exit::Ok);
         r.feeds.push(FeedStatus {
             name: "f".into(),
             outcome: Outcome::Failed,
@@ -466,56 +469,14 @@ mod tests {
             accepted_at: None,
             rejected_lines: 0,
         });
-        assert_eq!(r.exit_code(), EXIT_FEEDS_FAILED);
+        assert_eq!(r.exit(), Exit::Partial);
+        r.feeds[0].outcome = Outcome::Refused;
+        assert_eq!(
+            r.exit(),
+            Exit::KeptPrevious,
+            "a guard refusal outranks a failed download"
+        );
         r.applied = Some(false);
-        assert_eq!(r.exit_code(), EXIT_APPLY_FAILED);
+        assert_eq!(r.exit(), Exit::System);
     }
-}
-
-/// One feed's line in `iocguard status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct FeedSummary {
-    /// Feed name.
-    pub name: String,
-    /// False for `enabled 0`.
-    pub enabled: bool,
-    /// Entries of the copy in use (0: none cached).
-    pub entries: u64,
-    /// Unix time the copy in use was accepted.
-    pub accepted_at: Option<u64>,
-    /// Seconds since then.
-    pub age: Option<u64>,
-    /// Unix time of the last sync run that looked at this feed.
-    pub last_sync: Option<u64>,
-    /// Outcome of that run.
-    pub last_outcome: Option<Outcome>,
-    /// Why that run failed, when it did.
-    pub last_error: Option<String>,
-}
-
-/// Per-feed status from the flash cache and the last run's report (RAM).
-pub fn feed_summaries(cfg: &Config, now: u64) -> Vec<FeedSummary> {
-    let cache = FeedCache::new(&cfg.main.state_dir);
-    let last: Option<SyncReport> = std::fs::read(cfg.main.run_dir.join("sync.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
-    cfg.feeds
-        .iter()
-        .map(|f| {
-            let meta = cache.meta(&f.name);
-            let run = last
-                .as_ref()
-                .and_then(|r| r.feeds.iter().find(|s| s.name == f.name).map(|s| (r.time, s)));
-            FeedSummary {
-                name: f.name.clone(),
-                enabled: f.enabled,
-                entries: meta.as_ref().map_or(0, |m| m.entries),
-                accepted_at: meta.as_ref().map(|m| m.accepted_at),
-                age: meta.as_ref().map(|m| now.saturating_sub(m.accepted_at)),
-                last_sync: run.map(|(t, _)| t),
-                last_outcome: run.map(|(_, s)| s.outcome.clone()),
-                last_error: run.and_then(|(_, s)| s.error.clone()),
-            }
-        })
-        .collect()
 }

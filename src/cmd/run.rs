@@ -1,0 +1,41 @@
+//! `iocguard run` (the daemon), `events` and `export-dnsmasq`: the DNS
+//! side. The logic is `crate::daemon` and `crate::dns`.
+
+use super::output::{json, out};
+use super::{load_config, CmdResult};
+use crate::cli::Common;
+use crate::exit::Exit;
+use crate::{daemon, dns};
+
+/// `run`: serve until SIGTERM/SIGINT.
+pub fn daemon(common: &Common) -> CmdResult {
+    let cfg = load_config(common)?;
+    daemon::run(&cfg)?;
+    Ok(Exit::Ok)
+}
+
+/// `events [--tail N]`: the newest blocked queries.
+pub fn events(common: &Common, tail: usize) -> CmdResult {
+    let cfg = load_config(common)?;
+    let log = dns::events::EventLog::new(&cfg.main.run_dir, 0);
+    for r in log.tail(tail) {
+        if common.json {
+            json(&r, false)?;
+        } else {
+            out(&(r.render() + "\n"));
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `export-dnsmasq FILE`: the blocklist as dnsmasq `local=/d/` lines.
+pub fn export_dnsmasq(common: &Common, file: &str) -> CmdResult {
+    let cfg = load_config(common)?;
+    let set = daemon::load_set(&cfg)?;
+    if file == "-" {
+        out(&dns::dnsmasq_conf(&set));
+    } else {
+        dns::export_dnsmasq(&set, file.as_ref())?;
+    }
+    Ok(Exit::Ok)
+}

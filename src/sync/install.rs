@@ -1,0 +1,128 @@
+//! Installing what sync accepted: the configuration's enforcement settings
+//! ([`enforce_config`]) and the set built from the last-good copies
+//! ([`install`]), for `sync`, `apply` without `--feed` and the daemon.
+
+use super::{build_doh_from_cache, build_from_cache};
+use crate::config::Config;
+use crate::indicator::{Gate, Indicator, IndicatorSet};
+use crate::nft::{self, Action, EnforceConfig, NftError};
+use crate::state::{FeedCache, StateError};
+
+/// Why installing failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstallError {
+    /// The configuration's enforcement settings are unusable.
+    #[error("{path}: {message}")]
+    Config {
+        /// The configuration file.
+        path: String,
+        /// What is wrong, naming the option.
+        message: String,
+    },
+    /// The last-good cache could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The kernel (or nft) refused.
+    #[error(transparent)]
+    Nft(#[from] NftError),
+}
+
+/// The enforcement settings of a UCI configuration (`config iocguard
+/// 'main'` and the IP entries of `config allow`).
+pub fn enforce_config(cfg: &Config) -> Result<EnforceConfig, InstallError> {
+    let bad = |message: String| InstallError::Config {
+        path: cfg.path.display().to_string(),
+        message,
+    };
+    let m = &cfg.main;
+    let mut e = EnforceConfig {
+        table: m.table.clone(),
+        nflog_group: m.nflog_group,
+        action: if m.reject { Action::Reject } else { Action::Drop },
+        log_rate: m.log_rate,
+        log_burst: m.log_rate.count.saturating_mul(2),
+        force_dns: m.force_dns,
+        block_dot: m.block_dot,
+        inbound: m.inbound,
+        run_dir: m.run_dir.clone(),
+        ..EnforceConfig::default()
+    };
+    for l in &m.lan {
+        match crate::indicator::parse_indicator(l) {
+            Ok(Indicator::V4(p)) => e.lan_v4.push(p),
+            Ok(Indicator::V6(p)) => e.lan_v6.push(p),
+            _ => return Err(bad(format!("list lan {l:?} is not an IP network"))),
+        }
+    }
+    for a in &cfg.gate.allow {
+        match a {
+            Indicator::V4(p) => e.allow_v4.push(*p),
+            Indicator::V6(p) => e.allow_v6.push(*p),
+            Indicator::Domain(_) => {} // the sinkhole's business
+        }
+    }
+    e.validate().map_err(bad)?;
+    Ok(e)
+}
+
+/// Installs `set` (or, when `None`, the set built from the last good
+/// copies) and the DoH resolver set with the configuration's settings.
+pub fn install(
+    cfg: &Config,
+    set: Option<&IndicatorSet>,
+    if_missing: bool,
+) -> Result<nft::ApplyReport, InstallError> {
+    let ecfg = enforce_config(cfg)?;
+    let gate = Gate::new(&cfg.gate);
+    let cache = FeedCache::new(&cfg.main.state_dir);
+    let built;
+    let set = match set {
+        Some(s) => s,
+        None => {
+            built = build_from_cache(cfg, &gate, &cache)?;
+            &built
+        }
+    };
+    let doh = build_doh_from_cache(cfg, &gate, &cache)?;
+    let wanted = nft::Wanted {
+        v4: set.v4_ranges(),
+        v6: set.v6_ranges(),
+        doh4: doh.v4_ranges(),
+        doh6: doh.v6_ranges(),
+    };
+    Ok(nft::apply(&ecfg, wanted, if_missing)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(main: &str) -> Config {
+        let text = format!("config iocguard 'main'\n{main}\nconfig allow 'allow'\n\tlist entry '8.8.8.8'\n\tlist entry 'ok.example'\n");
+        Config::parse(Path::new("/etc/config/iocguard"), &text).unwrap()
+    }
+
+    #[test]
+    fn settings_come_from_the_main_section() {
+        let e = enforce_config(&cfg("\toption action 'drop'\n\toption log_rate '6/minute'\n\tlist lan '192.168.1.0/24'\n\tlist lan 'fd00::/64'\n")).unwrap();
+        assert_eq!(e.action, Action::Drop);
+        assert_eq!(e.log_rate.to_string(), "6/minute");
+        assert_eq!(e.log_burst, 12);
+        assert_eq!(e.lan_v4.len(), 1);
+        assert_eq!(e.lan_v6.len(), 1);
+        // Only the allowlist's IPs reach the kernel; domains stay with DNS.
+        assert_eq!(e.allow_v4.len(), 1);
+        assert!(e.allow_v6.is_empty());
+    }
+
+    #[test]
+    fn a_bad_table_name_names_the_file() {
+        let err = enforce_config(&cfg("\toption table 'no spaces'\n")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("/etc/config/iocguard: table name"),
+            "{err}"
+        );
+    }
+}
