@@ -1,9 +1,10 @@
 //! `iocguard apply`, `flush` and `status`: the nftables side, installed
 //! from the last-good cache (config mode) or from files and flags.
 
+use super::error::{CmdError, CmdResult};
+use super::inputs::load_config;
 use super::inputs::{self, usable_set};
 use super::output::{json, out};
-use super::{load_config, CmdError, CmdResult};
 use crate::cli::{Common, EnforceFlags};
 use crate::exit::Exit;
 use crate::indicator::{parse_indicator, Indicator, KindFilter};

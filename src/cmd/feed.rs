@@ -1,9 +1,9 @@
 //! `iocguard feed build|sign|verify|keygen`: the IT centre's side. The
 //! logic is `crate::feedtool`.
 
+use super::error::{CmdError, CmdResult};
 use super::inputs::{gate, read_inputs};
 use super::output::{json, out};
-use super::{CmdError, CmdResult};
 use crate::cli::{Common, FeedCommand};
 use crate::exit::Exit;
 use crate::{clock, feedtool, fsio, sign};

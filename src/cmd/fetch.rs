@@ -1,8 +1,8 @@
 //! `iocguard fetch URL`: one download exactly as `sync` does it, for an
 //! admin checking a feed URL by hand.
 
+use super::error::{CmdError, CmdResult};
 use super::output::out;
-use super::{CmdError, CmdResult};
 use crate::cli::Common;
 use crate::exit::Exit;
 use crate::fetch::{fetch, FetchError, FetchOptions, Fetched, Validators};

@@ -1,11 +1,14 @@
 //! Command-line inputs shared by several commands: feed files given as
 //! arguments, `--allow`/`--allow-reserved` gates, `--format` names.
 
-use super::CmdError;
+use super::error::CmdError;
 use crate::check::{self, Input};
+use crate::cli::Common;
+use crate::config::Config;
 use crate::feed::Format;
 use crate::indicator::{parse_indicator, Gate, GateConfig, Indicator, IndicatorSet, KindFilter};
 use std::io::Read;
+use std::path::PathBuf;
 
 /// Reads files lazily, one at a time, as `check` consumes them (`-` is
 /// stdin).
@@ -75,4 +78,22 @@ pub fn usable_set(files: &[String], kind: KindFilter, gate: &Gate) -> Result<Ind
         )));
     }
     Ok(set)
+}
+
+/// The configuration file to use.
+pub fn config_path(common: &Common) -> PathBuf {
+    common
+        .config
+        .clone()
+        .unwrap_or_else(|| crate::config::DEFAULT_PATH.into())
+        .into()
+}
+
+/// Loads the configuration and logs its warnings.
+pub fn load_config(common: &Common) -> Result<Config, CmdError> {
+    let cfg = Config::load(&config_path(common))?;
+    for w in &cfg.warnings {
+        log::warn!("{w}");
+    }
+    Ok(cfg)
 }

@@ -1,9 +1,9 @@
 //! `iocguard check` and `iocguard test`: feed files linted and looked up
 //! without touching the system.
 
+use super::error::{CmdError, CmdResult};
 use super::inputs::{self, read_inputs};
 use super::output::{json, out};
-use super::{CmdError, CmdResult};
 use crate::check;
 use crate::cli::Common;
 use crate::exit::Exit;

@@ -1,7 +1,7 @@
 //! Writing command output: stdout that treats a closed pipe
 //! (`iocguard check … | head`) as done, and JSON.
 
-use super::CmdError;
+use super::error::CmdError;
 use std::io::Write;
 
 /// Prints `s`; a closed pipe is not an error.

@@ -1,8 +1,9 @@
 //! `iocguard run` (the daemon), `events` and `export-dnsmasq`: the DNS
 //! side. The logic is `crate::daemon` and `crate::dns`.
 
+use super::error::CmdResult;
+use super::inputs::load_config;
 use super::output::{json, out};
-use super::{load_config, CmdResult};
 use crate::cli::Common;
 use crate::exit::Exit;
 use crate::{daemon, dns};

@@ -1,8 +1,9 @@
 //! `iocguard sync`: fetch, verify, guard and cache every feed, install the
 //! result, tell the daemon. The run itself is `crate::sync`.
 
+use super::error::{CmdError, CmdResult};
+use super::inputs::load_config;
 use super::output::{json, out};
-use super::{load_config, CmdError, CmdResult};
 use crate::cli::Common;
 use crate::sync::{self, install, source, SyncOptions};
 use crate::{clock, daemon, dns, fsio, state};

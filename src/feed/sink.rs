@@ -7,9 +7,11 @@
 //! kept up to [`MAX_REJECTS_KEPT`] per feed and counted beyond that, so a
 //! hostile feed of a million bad lines costs a counter, not memory.
 
+use crate::indicator::prefix::range_to_prefixes;
 use crate::indicator::{parse_indicator, FeedId, Gate, Indicator, Kind, KindFilter, SetBuilder};
 use serde::Serialize;
 use std::fmt::Display;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// How many rejected lines are kept with their text per feed.
 pub const MAX_REJECTS_KEPT: usize = 1000;
@@ -100,6 +102,34 @@ impl<'a> Sink<'a> {
             Kind::Domain => self.counts.domains += 1,
         }
         self.builder.push(ind, self.feed);
+    }
+
+    /// Takes `raw` like [`Sink::value`], except that an address range
+    /// `first-last` (ipset, RouterOS) becomes the prefixes that cover
+    /// exactly that range.
+    pub fn value_or_range(&mut self, line: u32, raw: &str) {
+        let Some((a, b)) = raw.split_once('-') else {
+            return self.value(line, raw);
+        };
+        if let (Ok(a), Ok(b)) = (a.trim().parse::<Ipv4Addr>(), b.trim().parse::<Ipv4Addr>()) {
+            let (a, b) = (u32::from(a), u32::from(b));
+            if a > b {
+                return self.reject(line, raw, "address range ends before it starts");
+            }
+            let mut out = Vec::new();
+            range_to_prefixes(a, b, |p| out.push(Indicator::V4(p)));
+            out.into_iter().for_each(|p| self.indicator(line, raw, p));
+        } else if let (Ok(a), Ok(b)) = (a.trim().parse::<Ipv6Addr>(), b.trim().parse::<Ipv6Addr>()) {
+            let (a, b) = (u128::from(a), u128::from(b));
+            if a > b {
+                return self.reject(line, raw, "address range ends before it starts");
+            }
+            let mut out = Vec::new();
+            range_to_prefixes(a, b, |p| out.push(Indicator::V6(p)));
+            out.into_iter().for_each(|p| self.indicator(line, raw, p));
+        } else {
+            self.value(line, raw)
+        }
     }
 
     /// Records a rejected value with its reason.

@@ -7,7 +7,6 @@
 //! their first dimension; `nomatch` entries are exceptions, not blocks. Ranges
 //! (`1.2.3.1-1.2.3.6`) become the prefixes that cover them exactly.
 
-use super::value_or_range;
 use crate::feed::text::{lines, strip_comment};
 use crate::feed::Sink;
 
@@ -38,7 +37,7 @@ pub fn parse(text: &str, sink: &mut Sink) {
             continue;
         }
         let entry = entry.split(',').next().unwrap_or(entry);
-        value_or_range(sink, n, entry);
+        sink.value_or_range(n, entry);
     }
 }
 

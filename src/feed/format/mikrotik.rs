@@ -9,7 +9,6 @@
 //! `disabled=yes` entries are skipped: the router would not enforce them.
 //! Values may be quoted; ranges (`a-b`) become the prefixes covering them.
 
-use super::value_or_range;
 use crate::feed::text::lines;
 use crate::feed::Sink;
 
@@ -81,7 +80,7 @@ fn command(n: u32, line: &str, menu: &mut String, sink: &mut Sink) {
         return;
     }
     match arg("address") {
-        Some(value) => value_or_range(sink, n, value),
+        Some(value) => sink.value_or_range(n, value),
         None => sink.reject(n, line, "address-list `add` without address="),
     }
 }

@@ -9,108 +9,17 @@ mod dshield;
 mod hosts;
 mod ipset;
 mod mikrotik;
+mod name;
 mod plain;
 mod rpz;
 mod spamhaus_json;
 mod stix;
 mod unbound;
 
-use super::{FeedError, Sink};
-use crate::indicator::prefix::range_to_prefixes;
-use crate::indicator::Indicator;
-use serde::Serialize;
-use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+pub use name::Format;
 
-/// A feed format. The names are the `format` option of the configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Format {
-    /// One value per line: IPs, CIDRs, domains, `*.domain`; `#` and `;`
-    /// comments; extra columns ignored. Covers ipsum (`IP<TAB>score`),
-    /// FireHOL netset/ipset, Spamhaus DROP text and plain domain lists.
-    Plain,
-    /// hosts file: `0.0.0.0 domain …`.
-    Hosts,
-    /// `ipset restore` commands: `add NAME value`.
-    Ipset,
-    /// MikroTik RouterOS script: `/ip firewall address-list add address=…`.
-    Mikrotik,
-    /// DShield block.txt: `start<TAB>end<TAB>prefixlen…`.
-    Dshield,
-    /// Spamhaus DROP newline-delimited JSON.
-    SpamhausJson,
-    /// AdBlock / AdGuard / uBlock network rules: `||domain^`.
-    Adblock,
-    /// dnsmasq: `address=/d/…`, `server=/d/…`, `local=/d/`.
-    Dnsmasq,
-    /// Unbound: `local-zone: "d" …`.
-    Unbound,
-    /// RPZ zone file: `d CNAME .`.
-    Rpz,
-    /// CSV with a header naming the columns (Feodo Tracker, URLhaus,
-    /// ThreatFox, MISP, C2IntelFeeds…).
-    Csv,
-    /// STIX 2.0/2.1 JSON bundle.
-    Stix,
-}
-
-/// Every format with its configuration name and the aliases accepted for it.
-const NAMES: &[(Format, &str, &[&str])] = &[
-    (
-        Format::Plain,
-        "plain",
-        &[
-            "ipsum", "firehol", "netset", "spamhaus", "domains", "wildcard", "list",
-        ],
-    ),
-    (Format::Hosts, "hosts", &[]),
-    (Format::Ipset, "ipset", &[]),
-    (Format::Mikrotik, "mikrotik", &["rsc", "routeros"]),
-    (Format::Dshield, "dshield", &[]),
-    (Format::SpamhausJson, "spamhaus-json", &["drop-json"]),
-    (Format::Adblock, "adblock", &["adguard", "ublock", "abp"]),
-    (Format::Dnsmasq, "dnsmasq", &[]),
-    (Format::Unbound, "unbound", &[]),
-    (Format::Rpz, "rpz", &["zone"]),
-    (
-        Format::Csv,
-        "csv",
-        &["feodo", "urlhaus", "threatfox", "misp", "c2intel"],
-    ),
-    (Format::Stix, "stix", &["stix2"]),
-];
-
-impl Format {
-    /// Every format, for help texts.
-    pub fn all() -> impl Iterator<Item = Format> {
-        NAMES.iter().map(|(f, _, _)| *f)
-    }
-
-    /// Parses a configuration name or alias; `auto` is `None` at the caller.
-    pub fn from_name(s: &str) -> Option<Format> {
-        let s = s.to_ascii_lowercase();
-        NAMES
-            .iter()
-            .find(|(_, n, aliases)| *n == s || aliases.contains(&s.as_str()))
-            .map(|(f, _, _)| *f)
-    }
-
-    /// The configuration name.
-    pub fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(f, _, _)| *f == self)
-            .map_or("?", |(_, n, _)| n)
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use super::error::FeedError;
+use super::sink::Sink;
 
 /// Runs the parser for `format` over `text`.
 pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedError> {
@@ -129,33 +38,6 @@ pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedErro
         Format::Stix => return stix::parse(text, sink),
     }
     Ok(())
-}
-
-/// Hands `raw` to the sink; an address range `first-last` (ipset,
-/// RouterOS) becomes the prefixes that cover exactly that range.
-fn value_or_range(sink: &mut Sink, line: u32, raw: &str) {
-    let Some((a, b)) = raw.split_once('-') else {
-        return sink.value(line, raw);
-    };
-    if let (Ok(a), Ok(b)) = (a.trim().parse::<Ipv4Addr>(), b.trim().parse::<Ipv4Addr>()) {
-        let (a, b) = (u32::from(a), u32::from(b));
-        if a > b {
-            return sink.reject(line, raw, "address range ends before it starts");
-        }
-        let mut out = Vec::new();
-        range_to_prefixes(a, b, |p| out.push(Indicator::V4(p)));
-        out.into_iter().for_each(|p| sink.indicator(line, raw, p));
-    } else if let (Ok(a), Ok(b)) = (a.trim().parse::<Ipv6Addr>(), b.trim().parse::<Ipv6Addr>()) {
-        let (a, b) = (u128::from(a), u128::from(b));
-        if a > b {
-            return sink.reject(line, raw, "address range ends before it starts");
-        }
-        let mut out = Vec::new();
-        range_to_prefixes(a, b, |p| out.push(Indicator::V6(p)));
-        out.into_iter().for_each(|p| sink.indicator(line, raw, p));
-    } else {
-        sink.value(line, raw)
-    }
 }
 
 #[cfg(test)]
