@@ -6,7 +6,7 @@
 //! warnings, not errors, so a newer config does not break an older binary.
 //! The option names are the product's interface (DESIGN.md): rename none.
 //!
-//! The option table is [`specs`], the value checks [`check`]; this file
+//! The option table is `specs.rs`, the value checks `check.rs`; this file
 //! turns checked sections into the typed [`Config`].
 
 mod check;
@@ -329,7 +329,7 @@ fn indicator(path: &str, e: &uci::Entry) -> Result<Indicator, ConfigError> {
 }
 
 /// A number option's value. Every value reaching here passed
-/// [`check_value`](check::check_value) against its `Ty::UInt` range, and every default in
+/// [`check_value`] against its `Ty::UInt` range, and every default in
 /// [`SPECS`] is checked by a test, so the fallback is never taken; it only
 /// keeps a default (written once, in `SPECS`) from being restated here.
 fn num<T: std::str::FromStr + Default>(v: &str) -> T {

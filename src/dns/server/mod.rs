@@ -16,13 +16,13 @@
 //! length-prefixed messages, forwarded over a TCP connection to the
 //! upstream. A slow client only holds its own thread.
 //!
-//! Pieces, one concern each: [`settings`] (how it runs), [`stats`]
-//! (counters), [`shared`] (state every thread shares, the lock-free
-//! blocklist view, rate limiting), [`decide`] (what to do with one
-//! message), [`setup`] (sockets and threads), [`udp`] (the UDP workers),
-//! [`pending`] and [`relay`] (UDP forwarding: the in-flight table, the
-//! replies and the timeouts), [`tcp`] (connections and TCP forwarding),
-//! [`writer`] (events and counters to files). This file starts and stops
+//! Pieces, one concern each: `settings.rs` (how it runs), `stats.rs`
+//! (counters), `shared.rs` (state every thread shares, the lock-free
+//! blocklist view, rate limiting), `decide.rs` (what to do with one
+//! message), `setup.rs` (sockets and threads), `udp.rs` (the UDP workers),
+//! `pending.rs` and `relay.rs` (UDP forwarding: the in-flight table, the
+//! replies and the timeouts), `tcp.rs` (connections and TCP forwarding),
+//! `writer.rs` (events and counters to files). This file starts and stops
 //! a [`Server`].
 
 mod decide;

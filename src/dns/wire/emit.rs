@@ -90,7 +90,7 @@ fn finish(q: &Query, mut w: Out<'_>) -> Result<usize, WireError> {
 }
 
 /// Builds the answer to a blocked query. `listed_at` is the offset in
-/// [`Name::text`] where the listed domain starts (it is a suffix of the
+/// [`Name::text`](super::Name::text) where the listed domain starts (it is a suffix of the
 /// query name); the SOA's owner points there. `ttl` is both the record
 /// TTL and the SOA minimum, so negative caching is as short as positive.
 pub fn write_blocked(

@@ -16,11 +16,11 @@
 //! and at most [`MAX_POINTERS`] are followed, and names longer than 255
 //! bytes on the wire are refused.
 //!
-//! One concern per file: [`consts`] (sizes and codes), [`error`] (why a
-//! message cannot be used), [`header`] (IDs and reply matching on raw
-//! bytes, for forwarding), [`name`] (names and compression pointers),
-//! [`edns`] (the OPT record and the client options dnsmasq adds),
-//! [`query`] (one whole query), [`emit`] (the answers iocguard writes).
+//! One concern per file: `consts.rs` (sizes and codes), `error.rs` (why a
+//! message cannot be used), `header.rs` (IDs and reply matching on raw
+//! bytes, for forwarding), `name.rs` (names and compression pointers),
+//! `edns.rs` (the OPT record and the client options dnsmasq adds),
+//! `query.rs` (one whole query), `emit.rs` (the answers iocguard writes).
 //! This file only declares them and re-exports their items at
 //! `dns::wire::*`.
 

@@ -12,11 +12,11 @@
 //! one netlink attribute whose length is a `u16`, so a message carries at
 //! most [`MAX_LIST_BYTES`] of elements and a transaction is many messages.
 //!
-//! One concern per file: [`uapi`] (the kernel's numbers), [`attr`]
-//! (writing headers and attributes), [`parse`] (reading messages,
-//! acknowledgements and attributes back), [`elem`] (set keys, element
-//! sizes, element dumps and ranges), [`batch`] (element transactions),
-//! [`object`] (table, set and counter queries). This file only declares
+//! One concern per file: `uapi.rs` (the kernel's numbers), `attr.rs`
+//! (writing headers and attributes), `parse.rs` (reading messages,
+//! acknowledgements and attributes back), `elem.rs` (set keys, element
+//! sizes, element dumps and ranges), `batch.rs` (element transactions),
+//! `object.rs` (table, set and counter queries). This file only declares
 //! them and re-exports their items at `nft::netlink::*`.
 
 mod attr;
