@@ -5,296 +5,27 @@
 //! names file, line and option in the error; unknown options are kept as
 //! warnings, not errors, so a newer config does not break an older binary.
 //! The option names are the product's interface (DESIGN.md): rename none.
+//!
+//! The option table is `specs.rs`, the value checks `check.rs`; this file
+//! turns checked sections into the typed [`Config`].
 
+mod check;
+mod specs;
 pub mod uci;
+
+pub use specs::{Spec, Ty, SPECS};
 
 use crate::feed::Format;
 use crate::indicator::parse_indicator;
 use crate::indicator::KindFilter;
 use crate::indicator::{GateConfig, Indicator};
 use crate::rate::Rate;
+use check::check_value;
+use specs::{default, is_known_section};
 use std::path::{Path, PathBuf};
 
 /// The default configuration path on OpenWrt.
 pub const DEFAULT_PATH: &str = "/etc/config/iocguard";
-
-/// Value types of options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ty {
-    /// `1/0`, `yes/no`, `on/off`, `true/false`, `enabled/disabled`.
-    Bool,
-    /// Unsigned integer within an inclusive range.
-    UInt(u64, u64),
-    /// One of the listed words.
-    Enum(&'static [&'static str]),
-    /// Free text.
-    Text,
-    /// A filesystem path (absolute).
-    Path,
-    /// An IP address or CIDR.
-    Cidr,
-    /// An IP, CIDR or domain.
-    Indicator,
-    /// `YYYY-MM-DD`.
-    Date,
-    /// `N/second|minute|hour` (see [`crate::rate`]).
-    Rate,
-}
-
-/// One declared option.
-#[derive(Debug)]
-pub struct Spec {
-    /// Section type it belongs to.
-    pub section: &'static str,
-    /// Option name.
-    pub name: &'static str,
-    /// Value type.
-    pub ty: Ty,
-    /// Default (empty: unset).
-    pub default: &'static str,
-    /// True when the option is a `list`.
-    pub list: bool,
-    /// What it does.
-    pub doc: &'static str,
-}
-
-const fn opt(
-    section: &'static str,
-    name: &'static str,
-    ty: Ty,
-    default: &'static str,
-    doc: &'static str,
-) -> Spec {
-    Spec {
-        section,
-        name,
-        ty,
-        default,
-        list: false,
-        doc,
-    }
-}
-
-const fn list(section: &'static str, name: &'static str, ty: Ty, doc: &'static str) -> Spec {
-    Spec {
-        section,
-        name,
-        ty,
-        default: "",
-        list: true,
-        doc,
-    }
-}
-
-/// Every option iocguard understands.
-pub const SPECS: &[Spec] = &[
-    opt("iocguard", "enabled", Ty::Bool, "1", "master switch"),
-    opt("iocguard", "unit", Ty::Text, "", "unit name printed in reports"),
-    opt("iocguard", "campaign_start", Ty::Date, "", "report period start"),
-    opt(
-        "iocguard",
-        "state_dir",
-        Ty::Path,
-        "/etc/iocguard",
-        "flash: last-good feeds, host snapshot",
-    ),
-    opt(
-        "iocguard",
-        "run_dir",
-        Ty::Path,
-        "/tmp/iocguard",
-        "RAM: events, runtime state",
-    ),
-    opt(
-        "iocguard",
-        "table",
-        Ty::Text,
-        "iocguard",
-        "nftables table (family inet)",
-    ),
-    opt(
-        "iocguard",
-        "nflog_group",
-        Ty::UInt(0, 65535),
-        "10",
-        "NFLOG group for blocked packets",
-    ),
-    opt(
-        "iocguard",
-        "action",
-        Ty::Enum(&["reject", "drop"]),
-        "reject",
-        "what blocked packets get",
-    ),
-    opt(
-        "iocguard",
-        "log_rate",
-        Ty::Rate,
-        "10/second",
-        "shared rate limit of NFLOG messages",
-    ),
-    list("iocguard", "lan", Ty::Cidr, "LAN networks: attribution, DNS ACL"),
-    opt(
-        "iocguard",
-        "force_dns",
-        Ty::Bool,
-        "1",
-        "redirect LAN port 53 to the router",
-    ),
-    opt(
-        "iocguard",
-        "block_dot",
-        Ty::Bool,
-        "1",
-        "reject port 853 except to the router",
-    ),
-    opt(
-        "iocguard",
-        "inbound",
-        Ty::Bool,
-        "0",
-        "also drop packets from listed sources",
-    ),
-    opt(
-        "iocguard",
-        "max_shrink",
-        Ty::UInt(0, 100),
-        "50",
-        "% a feed may shrink in one sync",
-    ),
-    opt(
-        "iocguard",
-        "min_v4_prefix",
-        Ty::UInt(0, 32),
-        "8",
-        "shortest IPv4 prefix a feed may block",
-    ),
-    opt(
-        "iocguard",
-        "min_v6_prefix",
-        Ty::UInt(0, 128),
-        "19",
-        "shortest IPv6 prefix a feed may block",
-    ),
-    opt(
-        "iocguard",
-        "host_capacity",
-        Ty::UInt(16, 1_000_000),
-        "4096",
-        "bounded host table",
-    ),
-    opt(
-        "iocguard",
-        "snapshot_interval",
-        Ty::UInt(60, 604_800),
-        "900",
-        "seconds between flash snapshots",
-    ),
-    opt(
-        "iocguard",
-        "leases",
-        Ty::Path,
-        "/tmp/dhcp.leases",
-        "dnsmasq DHCP leases, for hostnames",
-    ),
-    list(
-        "iocguard",
-        "allow_reserved",
-        Ty::Cidr,
-        "let normally refused ranges be blocked",
-    ),
-    opt(
-        "iocguard",
-        "ca_bundle",
-        Ty::Path,
-        "",
-        "CA certificates for HTTPS [system bundle]",
-    ),
-    opt(
-        "iocguard",
-        "timeout",
-        Ty::UInt(1, 3600),
-        "30",
-        "seconds per feed download",
-    ),
-    opt("dns", "enabled", Ty::Bool, "1", "run the DNS sinkhole"),
-    opt(
-        "dns",
-        "mode",
-        Ty::Enum(&["front", "behind", "dnsmasq-file", "off"]),
-        "front",
-        "where it sits",
-    ),
-    list("dns", "listen", Ty::Text, "addresses to serve DNS on"),
-    list(
-        "dns",
-        "upstream",
-        Ty::Text,
-        "resolvers to forward to [resolv.conf.auto]",
-    ),
-    opt("dns", "answer", Ty::Text, "nxdomain", "nxdomain | zero | an IP"),
-    opt("dns", "ttl", Ty::UInt(0, 86400), "5", "TTL of blocked answers"),
-    opt(
-        "dns",
-        "rate_limit",
-        Ty::UInt(0, 1_000_000),
-        "200",
-        "queries per second per LAN client (0: no limit)",
-    ),
-    opt(
-        "dns",
-        "rate_burst",
-        Ty::UInt(1, 1_000_000),
-        "400",
-        "queries a LAN client may send at once",
-    ),
-    opt("feed", "enabled", Ty::Bool, "1", "use this feed"),
-    opt("feed", "url", Ty::Text, "", "https:// http:// file:// or a path"),
-    opt("feed", "format", Ty::Text, "auto", "auto or a format name"),
-    opt(
-        "feed",
-        "kind",
-        Ty::Enum(&["auto", "ip", "domain"]),
-        "auto",
-        "indicator kinds accepted",
-    ),
-    opt(
-        "feed",
-        "target",
-        Ty::Enum(&["block", "doh"]),
-        "block",
-        "block its entries, or fill the DoH resolver set",
-    ),
-    opt("feed", "pubkey", Ty::Text, "", "minisign public key (base64)"),
-    opt("feed", "pubkey_file", Ty::Path, "", "minisign public key file"),
-    opt(
-        "feed",
-        "max_bytes",
-        Ty::UInt(1, 1 << 34),
-        "33554432",
-        "download size cap",
-    ),
-    opt(
-        "feed",
-        "max_entries",
-        Ty::UInt(1, 100_000_000),
-        "1000000",
-        "most entries accepted",
-    ),
-    opt(
-        "feed",
-        "min_entries",
-        Ty::UInt(0, 100_000_000),
-        "0",
-        "fewest entries accepted",
-    ),
-    list(
-        "allow",
-        "entry",
-        Ty::Indicator,
-        "IPs, CIDRs, domains never blocked",
-    ),
-];
 
 /// A configuration error: one sentence naming file, line and option.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -540,18 +271,6 @@ impl Config {
     }
 }
 
-fn is_known_section(kind: &str) -> bool {
-    SPECS.iter().any(|s| s.section == kind)
-}
-
-fn default(section: &str, name: &str) -> String {
-    SPECS
-        .iter()
-        .find(|s| s.section == section && s.name == name)
-        .map(|s| s.default.to_string())
-        .unwrap_or_default()
-}
-
 fn feed(path: &str, s: &uci::Section) -> Result<FeedConfig, ConfigError> {
     let get = |n: &str| {
         s.option(n)
@@ -621,71 +340,9 @@ fn parse_bool(v: &str) -> bool {
     matches!(v, "1" | "yes" | "on" | "true" | "enabled")
 }
 
-fn check_value(spec: &Spec, v: &str) -> Result<(), String> {
-    match spec.ty {
-        Ty::Bool => match v {
-            "1" | "0" | "yes" | "no" | "on" | "off" | "true" | "false" | "enabled" | "disabled" => Ok(()),
-            _ => Err(format!("{v:?} is not a boolean (use 1 or 0)")),
-        },
-        Ty::UInt(lo, hi) => match v.parse::<u64>() {
-            Ok(n) if (lo..=hi).contains(&n) => Ok(()),
-            _ => Err(format!("{v:?} is not a number from {lo} to {hi}")),
-        },
-        Ty::Enum(words) => {
-            if words.contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{v:?} is not one of {}", words.join(", ")))
-            }
-        }
-        Ty::Text => Ok(()),
-        Ty::Rate => Rate::parse(v).map(|_| ()),
-        Ty::Path => {
-            if v.is_empty() || v.starts_with('/') || v.starts_with('.') {
-                Ok(())
-            } else {
-                Err(format!("{v:?} is not a path (start it with / or ./)"))
-            }
-        }
-        Ty::Cidr => match parse_indicator(v) {
-            Ok(Indicator::V4(_) | Indicator::V6(_)) => Ok(()),
-            Ok(Indicator::Domain(_)) => Err(format!("{v:?} is a domain, expected an IP address or CIDR")),
-            Err(e) => Err(format!("{v:?}: {e}")),
-        },
-        Ty::Indicator => parse_indicator(v).map(|_| ()).map_err(|e| format!("{v:?}: {e}")),
-        Ty::Date => {
-            let b = v.as_bytes();
-            let ok = b.len() == 10
-                && b[4] == b'-'
-                && b[7] == b'-'
-                && b.iter()
-                    .enumerate()
-                    .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-            if ok {
-                Ok(())
-            } else {
-                Err(format!("{v:?} is not a date (YYYY-MM-DD)"))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_default_passes_its_own_type() {
-        for spec in SPECS.iter().filter(|s| !s.default.is_empty()) {
-            assert_eq!(
-                check_value(spec, spec.default),
-                Ok(()),
-                "default of {}.{}",
-                spec.section,
-                spec.name
-            );
-        }
-    }
 
     #[test]
     fn log_rate_keeps_its_unit_and_refuses_other_spellings() {
@@ -768,14 +425,5 @@ mod tests {
         let c = parse("config iocguard 'main'\n option frobnicate 1\n").unwrap();
         assert_eq!(c.warnings.len(), 1);
         assert!(c.warnings[0].contains("frobnicate"));
-    }
-
-    #[test]
-    fn every_spec_default_passes_its_own_check() {
-        for s in SPECS {
-            if !s.default.is_empty() {
-                check_value(s, s.default).unwrap_or_else(|e| panic!("{}.{}: {e}", s.section, s.name));
-            }
-        }
     }
 }

@@ -22,11 +22,11 @@
 //! - **No panics** on the network path, and every error is one sentence
 //!   naming the URL ([`FetchError`]).
 //!
-//! Why a small hand-rolled HTTP/1.1 client (`http.rs`) over
+//! Why a small hand-rolled HTTP/1.1 client (`http/`) over
 //! `rustls::StreamOwned` instead of `ureq`: the client needs exactly one
 //! `GET` with `Connection: close`, and the guarantees above (head cap,
 //! streaming body cap, truncation detection, whole-attempt deadline) are
-//! easier to prove in ~850 lines we own (`http.rs`, much of it error
+//! easier to prove in ~850 lines we own (`http/`, much of it error
 //! construction) than to configure on a general
 //! client; `ureq` also brings `url`, `http`/`httparse` and friends for
 //! nothing we use. TLS is `rustls` with the `ring` provider (shared with
