@@ -344,6 +344,38 @@ fn parse_bool(v: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Every option the parser reads is declared in `SPECS`, or its
+    /// default would silently be empty (0 for a number).
+    #[test]
+    fn every_option_read_is_declared() {
+        let src = include_str!("mod.rs");
+        let code = src.split("#[cfg(test)]").next().unwrap();
+        let mut read = Vec::new();
+        for (section, getter) in [("iocguard", "m(\""), ("dns", "d(\""), ("feed", "get(\"")] {
+            for part in code.split(getter).skip(1) {
+                let name = part.split('"').next().unwrap();
+                read.push((section, name.to_string()));
+            }
+        }
+        assert!(read.len() > 20, "the scan found too little: {read:?}");
+        for (section, name) in read {
+            assert!(
+                SPECS.iter().any(|s| s.section == section && s.name == name),
+                "option {section}.{name} is read but not declared in SPECS"
+            );
+        }
+    }
+
+    #[test]
+    fn number_defaults_come_from_specs() {
+        let c = Config::parse(Path::new("/c"), "config iocguard 'main'\n").unwrap();
+        assert_eq!((c.main.retries, c.main.timeout, c.main.nflog_group), (3, 30, 10));
+        assert_eq!(
+            (c.main.max_shrink, c.main.host_capacity, c.main.snapshot_interval),
+            (50, 4096, 900)
+        );
+    }
+
     #[test]
     fn log_rate_keeps_its_unit_and_refuses_other_spellings() {
         let c = Config::parse(

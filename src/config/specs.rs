@@ -205,6 +205,13 @@ pub const SPECS: &[Spec] = &[
         "30",
         "seconds per feed download",
     ),
+    opt(
+        "iocguard",
+        "retries",
+        Ty::UInt(0, 10),
+        "3",
+        "extra attempts of a failed feed download",
+    ),
     opt("dns", "enabled", Ty::Bool, "1", "run the DNS sinkhole"),
     opt(
         "dns",
