@@ -9,7 +9,8 @@
 
 use super::tls::tls_error;
 use super::url::Target;
-use crate::fetch::{secs, FetchError, FetchOptions};
+use crate::fetch::error::secs;
+use crate::fetch::{FetchError, FetchOptions};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use std::io::{self, Read, Write};
