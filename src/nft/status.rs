@@ -5,9 +5,10 @@
 //! `nft -t list table` are not used: nft 1.0.6 fetches every set element
 //! into its cache first (70–100 s and 1.3 GB for a million ranges).
 
+use super::netlink::socket::Socket;
 use super::netlink::Key;
 use super::state::{self, Handles};
-use super::{table_exists, Loader, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
+use super::{table_exists, NftError, SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6};
 use super::{SET_V4, SET_V4H, SET_V6, SET_V6H};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -98,7 +99,7 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
     if !st.present {
         return Ok(st);
     }
-    let mut loader = Loader::new()?;
+    let mut sock = Socket::open().map_err(NftError::Socket)?;
     for name in [
         SET_V4H, SET_V4, SET_V6H, SET_V6, SET_DOH4, SET_DOH6, SET_ALLOW4, SET_ALLOW6,
     ] {
@@ -108,7 +109,7 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
         let recorded = if small || count {
             None
         } else {
-            recorded(&mut loader, table, name, run_dir, v4)?
+            recorded(&mut sock, table, name, run_dir, v4)?
         };
         let c = match recorded {
             Some(n) => SetCount {
@@ -119,9 +120,9 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
             None if small || count => SetCount {
                 name: name.into(),
                 ranges: Some(if v4 {
-                    dump_count::<u32>(&mut loader, table, name)?
+                    dump_count::<u32>(&mut sock, table, name)?
                 } else {
-                    dump_count::<u128>(&mut loader, table, name)?
+                    dump_count::<u128>(&mut sock, table, name)?
                 }),
                 source: "kernel",
             },
@@ -133,8 +134,7 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
         };
         st.sets.push(c);
     }
-    st.counters = loader
-        .sock
+    st.counters = sock
         .counters(table)
         .map_err(NftError::Socket)?
         .into_iter()
@@ -144,14 +144,14 @@ pub fn status(table: &str, run_dir: &Path, count: bool) -> Result<KernelStatus, 
 }
 
 fn recorded(
-    loader: &mut Loader,
+    sock: &mut Socket,
     table: &str,
     set: &str,
     dir: &Path,
     v4: bool,
 ) -> Result<Option<usize>, NftError> {
-    let th = loader.sock.table_handle(table).map_err(NftError::Socket)?;
-    let sh = loader.sock.set_handle(table, set).map_err(NftError::Socket)?;
+    let th = sock.table_handle(table).map_err(NftError::Socket)?;
+    let sh = sock.set_handle(table, set).map_err(NftError::Socket)?;
     let (Some(table_h), Some(set_h)) = (th, sh) else {
         return Ok(None);
     };
@@ -167,19 +167,17 @@ fn recorded(
     })
 }
 
-fn dump_count<K: Key>(loader: &mut Loader, table: &str, set: &str) -> Result<usize, NftError> {
+fn dump_count<K: Key>(sock: &mut Socket, table: &str, set: &str) -> Result<usize, NftError> {
     let mut ranges = 0;
-    loader
-        .sock
-        .dump_elems::<K>(table, set, |_, end| {
-            if !end {
-                ranges += 1;
-            }
-        })
-        .map_err(|source| NftError::Read {
-            table: table.into(),
-            set: set.into(),
-            source,
-        })?;
+    sock.dump_elems::<K>(table, set, |_, end| {
+        if !end {
+            ranges += 1;
+        }
+    })
+    .map_err(|source| NftError::Read {
+        table: table.into(),
+        set: set.into(),
+        source,
+    })?;
     Ok(ranges)
 }
