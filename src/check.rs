@@ -205,3 +205,154 @@ pub fn test(set: &IndicatorSet, value: &str) -> Result<TestAnswer, TestError> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::GateConfig;
+
+    /// Two good lines of each kind, a protected address and a bad name.
+    const A: &[u8] = b"11.0.0.0/24\n8.8.8.8/30\nevil.example\n2a00:1450::/32\n10.1.2.3\nbad_name!\n";
+
+    fn input(name: &str, body: &[u8]) -> Input {
+        Input {
+            name: name.into(),
+            body: Ok(body.to_vec()),
+        }
+    }
+
+    fn gate() -> Gate {
+        let allow = ["8.8.8.8", "good.evil.example"];
+        Gate::new(&GateConfig {
+            allow: allow.iter().map(|a| parse_indicator(a).unwrap()).collect(),
+            ..GateConfig::default()
+        })
+    }
+
+    fn run(inputs: Vec<Input>) -> (CheckReport, IndicatorSet) {
+        check(inputs, None, KindFilter::Auto, &gate())
+    }
+
+    #[test]
+    fn a_clean_file_exits_ok() {
+        let (r, _) = run(vec![input("clean.txt", b"# C2\n11.0.0.1\nevil.example\n")]);
+        assert_eq!(r.exit(), Exit::Ok);
+        assert_eq!(
+            r.render(10),
+            "clean.txt: format plain (detected): 1 IPv4, 0 IPv6, 1 domains accepted; 0 rejected; 0 skipped\n\
+             aggregated: 1 IPv4 entries → 1 CIDRs, 0 IPv6 entries → 0 CIDRs, 1 domains\n"
+        );
+    }
+
+    #[test]
+    fn rejected_lines_are_partial_and_listed_up_to_the_limit() {
+        let (r, _) = run(vec![input("a.txt", A)]);
+        assert_eq!(r.exit(), Exit::Partial);
+        let head =
+            "a.txt: format plain (detected): 2 IPv4, 1 IPv6, 1 domains accepted; 2 rejected; 0 skipped\n";
+        let rej1 = "  a.txt:5: \"10.1.2.3\": inside private network (RFC 1918) (10.0.0.0/8), which is never blocked\n";
+        let rej2 =
+            "  a.txt:6: \"bad_name!\": not an IP address or domain name: label \"bad_name!\" contains a \
+                    character not allowed in host names\n";
+        // 8.8.8.8 is cut out of 8.8.8.8/30: 11.0.0.0/24, 8.8.8.9, 8.8.8.10/31.
+        let agg = "aggregated: 2 IPv4 entries → 3 CIDRs, 1 IPv6 entries → 1 CIDRs, 1 domains\n";
+        assert_eq!(r.render(2), format!("{head}{rej1}{rej2}{agg}"));
+        assert_eq!(
+            r.render(1),
+            format!("{head}{rej1}  … 1 more rejected (use --json for up to 1000)\n{agg}")
+        );
+        assert_eq!(
+            r.render(0),
+            format!("{head}  … 2 more rejected (use --json for up to 1000)\n{agg}")
+        );
+    }
+
+    #[test]
+    fn an_unusable_file_is_a_usage_error_and_not_aggregated() {
+        let (r, _) = run(vec![
+            input("a.txt", A),
+            Input {
+                name: "b.txt".into(),
+                body: Err("cannot read b.txt: No such file or directory (os error 2)".into()),
+            },
+            input("c.html", b"<!DOCTYPE html><html><body>Not found</body></html>\n"),
+        ]);
+        assert_eq!(r.exit(), Exit::Usage, "worse than the rejected lines of a.txt");
+        let text = r.render(0);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[2..],
+            [
+                "b.txt: refused: cannot read b.txt: No such file or directory (os error 2)",
+                "c.html: refused: is an HTML page, not an indicator list",
+                "aggregated: 2 IPv4 entries → 3 CIDRs, 1 IPv6 entries → 1 CIDRs, 1 domains",
+            ]
+        );
+        assert!(r.files[1].report.is_none() && r.files[2].report.is_none());
+    }
+
+    fn answer(value: &str, verdict: &'static str, listed: Option<&str>) -> TestAnswer {
+        TestAnswer {
+            value: value.into(),
+            verdict,
+            entry: listed.map(Into::into),
+            feed: listed.map(|_| "a.txt".into()),
+        }
+    }
+
+    #[test]
+    fn test_answers_for_addresses() {
+        let (_, set) = run(vec![input("a.txt", A)]);
+        let t = |v| test(&set, v).unwrap();
+        assert_eq!(t("11.0.0.7"), answer("11.0.0.7", "blocked", Some("11.0.0.0/24")));
+        assert_eq!(t("8.8.8.9"), answer("8.8.8.9", "blocked", Some("8.8.8.8/30")));
+        // Allowlisted: listed by the feed, exempt by the gate.
+        assert_eq!(t("8.8.8.8"), answer("8.8.8.8", "allowed", Some("8.8.8.8/30")));
+        assert_eq!(t("9.9.9.9"), answer("9.9.9.9", "not-listed", None));
+        // Refused by the gate, so not listed at all.
+        assert_eq!(t("10.1.2.3"), answer("10.1.2.3", "not-listed", None));
+        assert_eq!(
+            t("2a00:1450:0::1"),
+            answer("2a00:1450::1", "blocked", Some("2a00:1450::/32"))
+        );
+        assert_eq!(t("2a00:1451::1"), answer("2a00:1451::1", "not-listed", None));
+    }
+
+    #[test]
+    fn test_answers_for_domains() {
+        let (_, set) = run(vec![input("a.txt", A)]);
+        let t = |v| test(&set, v).unwrap();
+        assert_eq!(
+            t("evil.example"),
+            answer("evil.example", "blocked", Some("evil.example"))
+        );
+        assert_eq!(
+            t("WWW.Evil.Example."),
+            answer("www.evil.example", "blocked", Some("evil.example"))
+        );
+        assert_eq!(
+            t("good.evil.example"),
+            answer("good.evil.example", "allowed", Some("evil.example"))
+        );
+        assert_eq!(
+            t("x.good.evil.example"),
+            answer("x.good.evil.example", "allowed", Some("evil.example"))
+        );
+        assert_eq!(t("example.org"), answer("example.org", "not-listed", None));
+    }
+
+    #[test]
+    fn test_refuses_what_is_not_one_address_or_name() {
+        let (_, set) = run(vec![input("a.txt", A)]);
+        for v in ["11.0.0.0/24", "no way", ""] {
+            match test(&set, v) {
+                Err(TestError::BadValue(got)) => assert_eq!(got, v),
+                other => panic!("{v:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            test(&set, "no way").unwrap_err().to_string(),
+            "\"no way\" is not an IP address or domain name"
+        );
+    }
+}

@@ -10,6 +10,7 @@
 //! commit. Within a transaction deletes go first, so the kernel's overlap
 //! check sees the old interval gone before the new one arrives.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Inclusive ranges, sorted and disjoint.
@@ -144,6 +145,75 @@ pub fn host_steps<K: Ord + Copy>(installed: &[(K, K)], wanted: &[(K, K)], ranges
     }
 }
 
+/// The changes to one set: delete `del`, then add `add` (each sorted and
+/// disjoint; [`plan`] cuts them into transactions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes<'a, K: Clone> {
+    /// Ranges to delete.
+    pub del: Cow<'a, [(K, K)]>,
+    /// Ranges to add.
+    pub add: Cow<'a, [(K, K)]>,
+}
+
+impl<'a, K: Ord + Copy> Changes<'a, K> {
+    /// What turns `installed` into `wanted`. A first load (nothing
+    /// installed) adds `wanted` as it is: no copy of a million ranges.
+    pub fn between(installed: &[(K, K)], wanted: &'a [(K, K)]) -> Self {
+        if installed.is_empty() {
+            return Changes {
+                del: Cow::Owned(Vec::new()),
+                add: Cow::Borrowed(wanted),
+            };
+        }
+        let (del, add) = diff(installed, wanted);
+        Changes {
+            del: Cow::Owned(del),
+            add: Cow::Owned(add),
+        }
+    }
+}
+
+/// A family's update when single addresses live in a hash set and real
+/// ranges in an interval set, as three steps applied in order (see
+/// [`HostSteps`]): the host set's adds and early deletes, the interval
+/// set, then the host deletes that a new range now covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitChanges<'a, K: Clone> {
+    /// Host set, first step.
+    pub hosts: Changes<'a, K>,
+    /// Interval set, second step.
+    pub nets: Changes<'a, K>,
+    /// Host set, last step: deletes only.
+    pub hosts_after: Ranges<K>,
+}
+
+/// The [`SplitChanges`] from the installed hosts and ranges to the wanted
+/// ones.
+pub fn split_changes<'a, K: Ord + Copy>(
+    installed_hosts: &[(K, K)],
+    installed_nets: &[(K, K)],
+    hosts: &'a [(K, K)],
+    nets: &'a [(K, K)],
+) -> SplitChanges<'a, K> {
+    let nets_changes = Changes::between(installed_nets, nets);
+    if installed_hosts.is_empty() {
+        return SplitChanges {
+            hosts: Changes::between(installed_hosts, hosts),
+            nets: nets_changes,
+            hosts_after: Vec::new(),
+        };
+    }
+    let s = host_steps(installed_hosts, hosts, nets);
+    SplitChanges {
+        hosts: Changes {
+            del: Cow::Owned(s.del_before),
+            add: Cow::Owned(s.add),
+        },
+        nets: nets_changes,
+        hosts_after: s.del_after,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +269,39 @@ mod tests {
         assert_eq!(s.add, vec![(9, 9)]);
         assert_eq!(s.del_before, vec![(50, 50)]);
         assert_eq!(s.del_after, vec![(5, 5)]);
+    }
+
+    #[test]
+    fn a_first_load_adds_the_wanted_list_itself() {
+        let wanted = [(1u32, 1), (5, 9)];
+        let c = Changes::between(&[], &wanted);
+        assert!(matches!(c.add, Cow::Borrowed(w) if std::ptr::eq(w, &wanted[..])));
+        assert!(c.del.is_empty());
+        let c = Changes::between(&[(1u32, 1), (4, 9)], &wanted);
+        assert_eq!(c.del.as_ref(), &[(4, 9)]);
+        assert_eq!(c.add.as_ref(), &[(5, 9)]);
+    }
+
+    #[test]
+    fn split_changes_order_hosts_around_the_interval_set() {
+        // 5 moves into the new range 0-10; 50 goes; 9 is new; 7 stays;
+        // the range 20-30 turns into the host 25.
+        let c = split_changes(
+            &[(5u32, 5), (7, 7), (50, 50)],
+            &[(20u32, 30)],
+            &[(7, 7), (9, 9), (25, 25)],
+            &[(0, 10)],
+        );
+        assert_eq!(c.hosts.add.as_ref(), &[(9, 9), (25, 25)]);
+        assert_eq!(c.hosts.del.as_ref(), &[(50, 50)]);
+        assert_eq!(c.nets.del.as_ref(), &[(20, 30)]);
+        assert_eq!(c.nets.add.as_ref(), &[(0, 10)]);
+        assert_eq!(c.hosts_after, vec![(5, 5)]);
+        // First load of the hosts: no late deletes, the list as it is.
+        let c = split_changes(&[], &[], &[(7u32, 7)], &[(0, 10)]);
+        assert_eq!((c.hosts.del.len(), c.hosts.add.as_ref()), (0, &[(7u32, 7)][..]));
+        assert_eq!(c.nets.add.as_ref(), &[(0, 10)]);
+        assert!(c.hosts_after.is_empty());
     }
 
     fn ranges() -> impl Strategy<Value = Vec<(u32, u32)>> {
