@@ -435,12 +435,3 @@ fn the_scanner_sees_what_it_must() {
         "{p:?}"
     );
 }
-
-#[test]
-#[ignore = "debug aid: prints the dependency graph"]
-fn print_edges() {
-    for (from, tos) in Tree::load().edges() {
-        let tos: Vec<String> = tos.iter().map(|t| t.join("::")).collect();
-        println!("{} -> {}", from.join("::"), tos.join(", "));
-    }
-}

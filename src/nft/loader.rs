@@ -14,12 +14,48 @@
 //! root.
 
 use super::diff::{self, Changes};
+use super::error::NftError;
 use super::netlink::socket::{NlError, Socket};
 use super::netlink::{elems_to_ranges, end_elem_len, Batch, ElemOp, Key, MAX_LIST_BYTES};
 use super::state::{self, Handles, SpotCheck};
-use super::{NftError, SetKind, SetUpdate, DEFAULT_TXN_RANGES};
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// Ranges per transaction. The kernel commits 20k–100k-element
+/// transactions about 5× cheaper than one huge one (DESIGN.md), and
+/// 32k IPv4 ranges are 64k elements, ~1.3 MiB of batch.
+pub const DEFAULT_TXN_RANGES: usize = 32 * 1024;
+
+/// What one set update did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SetUpdate {
+    /// The set's name.
+    pub set: String,
+    /// Ranges installed before.
+    pub before: usize,
+    /// Ranges installed after.
+    pub after: usize,
+    /// Ranges added.
+    pub added: usize,
+    /// Ranges deleted.
+    pub deleted: usize,
+    /// Kernel transactions used.
+    pub transactions: usize,
+    /// Where the installed ranges were read from: `record` or `kernel`.
+    pub source: &'static str,
+    /// Wall time of the whole set update, milliseconds.
+    pub millis: u64,
+}
+
+/// How a set stores its elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetKind {
+    /// `flags interval`: ranges as start/end element pairs (rbtree).
+    Interval,
+    /// A plain hash set of single addresses: about 4× cheaper per element
+    /// for the kernel than an interval set (DESIGN.md).
+    Hash,
+}
 
 /// Where an update took the installed ranges from (`SetUpdate::source`).
 const FROM_RECORD: &str = "record";

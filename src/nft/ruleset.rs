@@ -18,10 +18,10 @@
 //! - the DNS redirect at [`NF_IP_PRI_NAT_DST`] - 10 (-110): just before
 //!   fw4's dstnat (-100), so a port-forward of port 53 cannot bypass it.
 
-use super::policy::{Action, EnforceConfig};
-use super::{
+use super::names::{
     SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_V4, SET_V4H, SET_V6, SET_V6H,
 };
+use super::policy::{Action, EnforceConfig};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
