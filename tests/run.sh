@@ -183,7 +183,7 @@ else
   for l in "${skip_lines[@]}"; do
     echo "$l"
   done
-  echo "$(tests "$skipped_total") skipped in total: they need root or tools missing here"
+  echo "$(tests "$skipped_total") skipped in total: what they need is missing here"
 fi
 status=0
 if [ ${#failed[@]} -gt 0 ]; then
