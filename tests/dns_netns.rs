@@ -5,47 +5,18 @@
 //!      dig                                      iocguard run, dnsmasq (behind)       dnsmasq: the upstream
 //! ```
 //!
-//! Needs root, `ip`, `dnsmasq` and `dig`. Under `CI` they must be there
-//! (the test fails loudly); elsewhere it is skipped with a notice.
+//! Needs root, `ip`, `dnsmasq` and `dig`: the tests are ignored, fail when
+//! run without them, and `make test` runs them where they are present
+//! (under `CI` they must be).
 
+mod common;
+
+use common::require::{require, Need};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_iocguard");
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// True when the lab can run; panics under CI when it cannot.
-fn lab_possible() -> bool {
-    let missing: Vec<&str> = ["ip", "dnsmasq", "dig"]
-        .into_iter()
-        .filter(|c| !have(c))
-        .collect();
-    let root = is_root();
-    if missing.is_empty() && root {
-        return true;
-    }
-    let why = format!("root: {root}, missing: {missing:?}");
-    if std::env::var_os("CI").is_some() {
-        panic!("dns namespace test cannot run under CI ({why})");
-    }
-    eprintln!("NOTICE: dns namespace test skipped ({why})");
-    false
-}
 
 fn sh(script: &str) -> String {
     let o = Command::new("sh").args(["-c", script]).output().expect("sh");
@@ -221,10 +192,9 @@ fn answers(out: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs root, ip, dnsmasq and dig: make test runs it when present"]
 fn front_mode_blocks_forwards_refuses_reloads_and_survives_upstream_loss() {
-    if !lab_possible() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Dnsmasq, Need::Dig]);
     let mut lab = Lab::new("f");
     lab.upstream();
     lab.feed(&["evil.example", "bad.test"]);
@@ -380,10 +350,9 @@ fn front_mode_blocks_forwards_refuses_reloads_and_survives_upstream_loss() {
 }
 
 #[test]
+#[ignore = "needs root, ip, dnsmasq and dig: make test runs it when present"]
 fn behind_mode_attributes_the_lan_host_not_the_router() {
-    if !lab_possible() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Dnsmasq, Need::Dig]);
     let mut lab = Lab::new("b");
     lab.upstream();
     lab.feed(&["evil.example"]);

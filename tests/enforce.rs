@@ -1,8 +1,10 @@
 //! Enforcement with real packets: iocguard's nftables table in a router
 //! namespace between a LAN host and WAN servers (see `lab`).
 
+mod common;
 mod lab;
 
+use common::require::{require, Need};
 use iocguard::nft::netlink::socket::Socket;
 use iocguard::nft::netlink::{messages, nflog};
 use lab::{in_ns, sa, tcp_probe, udp_probe, Lab, Tcp, Udp};
@@ -35,10 +37,9 @@ fn counter(lab: &Lab, name: &str) -> u64 {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn listed_destinations_are_refused_and_others_pass() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &[]);
@@ -148,10 +149,9 @@ fn listed_destinations_are_refused_and_others_pass() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn blocked_attempts_reach_nflog() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &["--nflog-group", "10"]);
@@ -191,10 +191,9 @@ fn blocked_attempts_reach_nflog() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn flush_removes_only_iocguard() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let fw4 = lab.feed(
         "fw4.nft",
@@ -226,10 +225,9 @@ fn flush_removes_only_iocguard() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn apply_if_missing_restores_a_deleted_table() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &[]);
@@ -248,10 +246,9 @@ fn apply_if_missing_restores_a_deleted_table() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn feed_updates_change_blocking() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let a = lab.feed("a.txt", "203.0.113.5\n2001:db8:3::5\n203.0.113.32/28\n");
     let b = lab.feed("b.txt", "203.0.113.6\n2001:db8:3::6\n203.0.113.32/27\n");
@@ -291,10 +288,9 @@ impl Rng {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn no_packet_passes_during_100_updates_of_a_100k_set() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &[]);
@@ -403,10 +399,9 @@ fn no_packet_passes_during_100_updates_of_a_100k_set() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn dns_is_pulled_back_to_the_router_and_dot_is_refused() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     // A DoH resolver list, loaded like any feed.
@@ -455,10 +450,9 @@ fn dns_is_pulled_back_to_the_router_and_dot_is_refused() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn action_drop_is_silent() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &["--action", "drop"]);
@@ -471,10 +465,9 @@ fn action_drop_is_silent() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn a_refused_transaction_is_reported_and_rolled_back() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &[]);
@@ -507,10 +500,9 @@ fn a_refused_transaction_is_reported_and_rolled_back() {
 }
 
 #[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
 fn inbound_option_drops_packets_from_listed_sources() {
-    if !lab::available() {
-        return;
-    }
+    require(&[Need::Root, Need::Ip, Need::Nft]);
     let lab = Lab::new();
     let feed = lab.feed("feed.txt", FEED);
     lab.apply(&feed, &["--inbound"]);

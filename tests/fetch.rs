@@ -6,6 +6,7 @@
 mod common;
 
 use common::http::{respond, Server};
+use common::require::{require, Need};
 use iocguard::fetch::{fetch, fetch_signature, FetchError, FetchOptions, Fetched, Validators};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{self, Read, Write};
@@ -594,11 +595,10 @@ fn https_handshake_stall_times_out() {
 }
 
 #[test]
+#[ignore = "needs ipv6-loopback: make test runs it when present"]
 fn ipv6_loopback_when_available() {
-    let Ok(l) = TcpListener::bind("[::1]:0") else {
-        eprintln!("no IPv6 loopback here; skipped");
-        return;
-    };
+    require(&[Need::Ipv6Loopback]);
+    let l = TcpListener::bind("[::1]:0").expect("bind [::1]:0");
     let port = l.local_addr().unwrap().port();
     thread::spawn(move || {
         if let Ok((mut c, _)) = l.accept() {

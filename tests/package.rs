@@ -8,9 +8,13 @@
 //! library (procd itself cannot run here).
 //!
 //! Tools: GNU tar, gzip, bash (the builder); busybox and shellcheck for the
-//! shell checks. Under `CI` a missing busybox or shellcheck fails the test;
-//! elsewhere it is skipped with a message.
+//! shell checks, whose tests are ignored and fail when run without them:
+//! `make test` runs them where the tools are present (under `CI` they must
+//! be).
 
+mod common;
+
+use common::require::{require, Need};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,10 +28,6 @@ const EPOCH_UTC: &str = "2023-11-14 22:13:20";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -407,21 +407,10 @@ fn shipped_scripts() -> Vec<(String, PathBuf)> {
     v
 }
 
-/// Whether `tool` runs; under CI its absence is a failure.
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--help").output().is_ok();
-    if !ok {
-        assert!(!in_ci(), "{tool} is required under CI (.ci/run installs it)");
-        eprintln!("SKIP: {tool} not installed");
-    }
-    ok
-}
-
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn router_scripts_parse_under_busybox_ash() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     for (name, path) in shipped_scripts() {
         let o = Command::new("busybox")
             .args(["ash", "-n"])
@@ -433,10 +422,9 @@ fn router_scripts_parse_under_busybox_ash() {
 }
 
 #[test]
+#[ignore = "needs shellcheck: make test runs it when present"]
 fn router_and_build_scripts_are_shellcheck_clean() {
-    if !have("shellcheck") {
-        return;
-    }
+    require(&[Need::Shellcheck]);
     // Excluded, for the router scripts only:
     //  SC3043 `local` is not POSIX, but busybox ash (the only shell on
     //         OpenWrt) has it and every OpenWrt init script uses it.
@@ -626,10 +614,9 @@ fn assert_starts_daemon(t: &[String]) {
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_start_registers_the_respawning_daemon_and_its_triggers() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     let t = init("start", true, true);
     assert_starts_daemon(&t);
     assert!(
@@ -640,10 +627,9 @@ fn init_start_registers_the_respawning_daemon_and_its_triggers() {
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_boot_installs_the_last_good_set_before_starting_the_daemon() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     let t = init("boot", true, true);
     let apply = pos(&t, "iocguard [apply]");
     assert!(apply < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
@@ -660,20 +646,18 @@ fn init_boot_installs_the_last_good_set_before_starting_the_daemon() {
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_stop_keeps_blocking_while_the_service_is_enabled() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     let t = init("stop", true, true);
     assert!(!t.iter().any(|l| l.contains("[flush]")), "{}", t.join("\n"));
     pos(&t, "procd_kill [iocguard] []");
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_stop_of_a_disabled_service_ends_the_daemon_then_flushes() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     for (enabled, uci_enabled) in [(false, true), (true, false)] {
         let t = init("stop", enabled, uci_enabled);
         assert!(pos(&t, "procd_kill [iocguard] [main]") < pos(&t, "iocguard [flush]"));
@@ -681,20 +665,18 @@ fn init_stop_of_a_disabled_service_ends_the_daemon_then_flushes() {
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_reload_applies_then_lets_procd_signal_the_daemon() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     let t = init("reload", true, true);
     assert!(pos(&t, "iocguard [apply]") < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
     assert_starts_daemon(&t);
 }
 
 #[test]
+#[ignore = "needs busybox: make test runs it when present"]
 fn init_with_uci_enabled_0_starts_nothing_and_flushes() {
-    if !have("busybox") {
-        return;
-    }
+    require(&[Need::Busybox]);
     let t = init("start", true, false);
     pos(&t, "iocguard [flush]");
     assert!(

@@ -2,6 +2,9 @@
 //! last-good cache, and the sanity guards. (HTTP(S) sources and the kernel
 //! side are covered by their own tests.)
 
+mod common;
+
+use common::require::{require, Need};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -231,16 +234,10 @@ fn iocguard(args: &[&str], cwd: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn minisign_available() -> bool {
-    let ok = Command::new("minisign").arg("-v").output().is_ok();
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("minisign is not installed (apt-get install minisign); CI must run the signature tests");
-    }
-    ok
-}
-
 #[test]
+#[ignore = "needs minisign: make test runs it when present"]
 fn signed_feeds_are_verified_and_replays_refused() {
+    require(&[Need::Minisign]);
     let env = Env::new("signed");
     let d = &env.dir;
     assert!(iocguard(&["feed", "keygen"], d).status.success());
@@ -284,23 +281,21 @@ fn signed_feeds_are_verified_and_replays_refused() {
     sync_fails(&env, &cfg, &[], "replay", 20);
 
     // Signed by the real minisign tool with the same key: accepted.
-    if minisign_available() {
-        let out = Command::new("minisign")
-            .args([
-                "-S",
-                "-s",
-                "iocguard.key",
-                "-m",
-                "a.txt",
-                "-t",
-                "timestamp:2100000000",
-            ])
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let (code, json, _) = env.sync(&cfg, &[]);
-        assert_eq!(code, 0, "{json}");
-        assert_eq!(json["v4_entries"], 25);
-    }
+    let out = Command::new("minisign")
+        .args([
+            "-S",
+            "-s",
+            "iocguard.key",
+            "-m",
+            "a.txt",
+            "-t",
+            "timestamp:2100000000",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["v4_entries"], 25);
 }

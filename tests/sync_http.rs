@@ -5,6 +5,7 @@
 mod common;
 
 use common::http::{respond, Server};
+use common::require::{require, Need};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -170,7 +171,9 @@ fn every_server_failure_keeps_the_previous_copy() {
 }
 
 #[test]
+#[ignore = "needs minisign: make test runs it when present"]
 fn tampered_signature_is_refused_and_a_real_minisign_signature_accepted() {
+    require(&[Need::Minisign]);
     let f = fixture("sig");
     assert_eq!(run(&f.cfg).0, 0);
     let www = f.dir.join("www");
@@ -192,12 +195,6 @@ fn tampered_signature_is_refused_and_a_real_minisign_signature_accepted() {
     );
     assert_eq!(json["v4_entries"], 10);
     // Signed by the real minisign tool: accepted.
-    let has_minisign = Command::new("minisign").arg("-v").output().is_ok();
-    if !has_minisign {
-        assert!(std::env::var_os("CI").is_none(), "CI must have minisign");
-        eprintln!("minisign not installed; skipping the interop half");
-        return;
-    }
     let out = Command::new("minisign")
         .args(["-S", "-s"])
         .arg(f.dir.join("iocguard.key"))

@@ -19,8 +19,10 @@
 //! process that entered the WAN namespace (`setns` is per thread); probes
 //! run the same way in the LAN or router namespace.
 //!
-//! Needs root, `ip` and `nft`. Without them a lab test is skipped with a
-//! notice — unless `CI` is set, where it fails loudly.
+//! Needs root, `ip` and `nft`: every lab test is `#[ignore = "needs root,
+//! ip and nft: …"]` and starts with `common::require::require`, so it fails
+//! when run without them; `make test` (tests/run.sh) runs the lab tests
+//! where they are present and reports them as skipped otherwise.
 
 #![allow(dead_code)]
 
@@ -47,34 +49,6 @@ pub const TCP_PORT: u16 = 8080;
 pub const UDP_PORT: u16 = 8081;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// Whether lab tests can run here; panics under CI when they cannot.
-pub fn available() -> bool {
-    // /proc/self belongs to the process's effective user.
-    let root = {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata("/proc/self")
-            .map(|m| m.uid() == 0)
-            .unwrap_or(false)
-    };
-    let tool = |t: &str| {
-        Command::new(t)
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    };
-    let (ip, nft) = (tool("ip"), tool("nft"));
-    if root && ip && nft {
-        return true;
-    }
-    let why = format!("lab needs root ({root}), ip ({ip}) and nft ({nft})");
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but {why}");
-    }
-    eprintln!("SKIPPED: {why}");
-    false
-}
 
 /// Runs `cmd args…`, panicking with its stderr on failure.
 pub fn sh(cmd: &str, args: &[&str]) -> Output {
