@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod dns;
 pub mod feed;
 pub mod feedtool;
+pub mod hosts;
 pub mod indicator;
 pub mod nft;
 pub mod sign;
