@@ -11,8 +11,16 @@
 //! log (a new infected host, a re-infection, an eviction), never per
 //! packet.
 
+pub mod enrich;
 pub mod event;
+pub mod host;
 pub mod mac;
+pub mod snapshot;
+pub mod table;
 
+pub use enrich::{Binding, Enrichment, Parsed};
 pub use event::{DnsHit, Event, EventError, Hit, IpHit, Kind, Proto};
+pub use host::{AckOutcome, Host, IndicatorHits, PortHits, SeenAddr, State, StateKind};
 pub use mac::{HostKey, Mac};
+pub use snapshot::{Restored, SnapshotError};
+pub use table::{Ack, Change, Evicted, HostTable, RecordOutcome, TableError, TableStats};
