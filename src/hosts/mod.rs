@@ -15,6 +15,7 @@ pub mod enrich;
 pub mod event;
 pub mod host;
 pub mod mac;
+pub mod query;
 pub mod snapshot;
 pub mod table;
 
@@ -22,5 +23,6 @@ pub use enrich::{Binding, Enrichment, Parsed};
 pub use event::{DnsHit, Event, EventError, Hit, IpHit, Kind, Proto};
 pub use host::{AckOutcome, Host, IndicatorHits, PortHits, SeenAddr, State, StateKind};
 pub use mac::{HostKey, Mac};
+pub use query::{events_of, resolve, select, Filter, QueryError};
 pub use snapshot::{Restored, SnapshotError};
 pub use table::{Ack, Change, Evicted, HostTable, RecordOutcome, TableError, TableStats};
