@@ -15,6 +15,7 @@
 
 use crate::config::Config;
 use crate::dns::{self, DomainMatcher, Server, Settings};
+use crate::hosts;
 use crate::indicator::{Gate, IndicatorSet};
 use crate::state::FeedCache;
 use crate::sync::build_from_cache;
@@ -245,6 +246,27 @@ pub fn notify_reload(run_dir: &Path) -> bool {
     }
 }
 
+/// The host-table event for a blocked query the sinkhole logged: the
+/// seam where DNS hits enter the host table (`hosts` and `dns` are peers
+/// and do not know each other).
+pub fn host_event(e: &dns::events::Event) -> hosts::Event {
+    hosts::Event {
+        time: e.time,
+        src: e.client.to_canonical(),
+        mac: e.mac.map(hosts::Mac),
+        hit: hosts::Hit::Dns(hosts::DnsHit {
+            name: e.name().to_string(),
+            qtype: e.qtype,
+        }),
+        listed: e.listed().to_string(),
+        feeds: if e.feed().is_empty() {
+            Vec::new()
+        } else {
+            vec![e.feed().to_string()]
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,5 +467,25 @@ mod tests {
         assert!(!notify_reload(&dir.0));
         dir.pid_file("1\n");
         assert!(!notify_reload(&dir.0), "never init");
+    }
+
+    #[test]
+    fn from_the_sinkhole_event() {
+        let d = dns::events::Event::new(
+            5,
+            "::ffff:192.168.1.10".parse().unwrap(),
+            Some([2, 0, 0, 0, 0, 10]),
+            "www.evil.example",
+            4,
+            28,
+            "campaign",
+            false,
+        );
+        let e = host_event(&d);
+        assert_eq!(e.src, "192.168.1.10".parse::<std::net::IpAddr>().unwrap());
+        assert_eq!(e.listed, "evil.example");
+        assert_eq!(e.feeds, ["campaign"]);
+        assert_eq!(e.mac, Some(hosts::Mac([2, 0, 0, 0, 0, 10])));
+        assert_eq!(e.kind(), hosts::Kind::Dns);
     }
 }

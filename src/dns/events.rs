@@ -6,6 +6,7 @@
 
 use super::client::format_mac;
 use crate::clock::utc_iso8601;
+pub use crate::qtype::qtype_name;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -149,26 +150,6 @@ impl EventRecord {
     }
 }
 
-/// Mnemonics of common types, `TYPEn` otherwise (RFC 3597).
-pub fn qtype_name(t: u16) -> String {
-    let s = match t {
-        1 => "A",
-        2 => "NS",
-        5 => "CNAME",
-        6 => "SOA",
-        12 => "PTR",
-        15 => "MX",
-        16 => "TXT",
-        28 => "AAAA",
-        33 => "SRV",
-        64 => "SVCB",
-        65 => "HTTPS",
-        255 => "ANY",
-        _ => return format!("TYPE{t}"),
-    };
-    s.into()
-}
-
 /// A bounded queue of events: when full, the oldest is dropped and
 /// counted, so a flood never grows memory and the newest are kept.
 pub struct EventRing {
@@ -305,8 +286,6 @@ mod tests {
         assert!(e.feed().len() <= FEED_BYTES && !e.feed().is_empty());
         assert_eq!(utc_iso8601(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_iso8601(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(qtype_name(65), "HTTPS");
-        assert_eq!(qtype_name(999), "TYPE999");
     }
 
     #[test]
