@@ -7,7 +7,7 @@ use super::inputs::{self, usable_set};
 use super::output::{json, out};
 use crate::cli::{Common, EnforceFlags};
 use crate::exit::Exit;
-use crate::indicator::{parse_indicator, Indicator, KindFilter};
+use crate::indicator::{parse_indicator, KindFilter};
 use crate::nft::{self, Action, EnforceConfig};
 use crate::{clock, sync};
 
@@ -92,10 +92,8 @@ fn enforce_config(f: &EnforceFlags, allow: &[String]) -> Result<EnforceConfig, C
             Action::parse(a).ok_or_else(|| usage(format!("--action {a:?} is not reject or drop")))?;
     }
     for l in &f.lan {
-        match parse_indicator(l) {
-            Ok(Indicator::V4(p)) => cfg.lan_v4.push(p),
-            Ok(Indicator::V6(p)) => cfg.lan_v6.push(p),
-            _ => return Err(usage(format!("--lan {l:?} is not an IP network"))),
+        if !cfg.add_lan(l) {
+            return Err(usage(format!("--lan {l:?} is not an IP network")));
         }
     }
     cfg.lan_ifs = f.lan_if.clone();
@@ -111,12 +109,8 @@ fn enforce_config(f: &EnforceFlags, allow: &[String]) -> Result<EnforceConfig, C
     if let Some(d) = &f.run_dir {
         cfg.run_dir = d.into();
     }
-    for a in allow {
-        match parse_indicator(a) {
-            Ok(Indicator::V4(p)) => cfg.allow_v4.push(p),
-            Ok(Indicator::V6(p)) => cfg.allow_v6.push(p),
-            _ => {} // domains: the sinkhole's business
-        }
+    for a in allow.iter().filter_map(|a| parse_indicator(a).ok()) {
+        cfg.add_allow(&a);
     }
     cfg.validate().map_err(usage)?;
     Ok(cfg)

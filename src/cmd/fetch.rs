@@ -8,30 +8,25 @@ use crate::exit::Exit;
 use crate::fetch::{fetch, FetchError, FetchOptions, Fetched, Validators};
 use std::io::Write;
 
-/// The command's arguments.
-pub struct Args {
-    pub url: String,
-    pub out: Option<String>,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub ca_bundle: Option<String>,
-    pub max_bytes: Option<u64>,
-}
-
 /// `fetch URL [--out FILE] [--etag E] [--last-modified D] …`.
-pub fn run(common: &Common, a: Args) -> CmdResult {
+pub fn run(
+    common: &Common,
+    url: &str,
+    out_file: Option<&str>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    ca_bundle: Option<String>,
+    max_bytes: Option<u64>,
+) -> CmdResult {
     let mut opts = FetchOptions {
-        ca_bundle: a.ca_bundle.map(Into::into),
+        ca_bundle: ca_bundle.map(Into::into),
         ..FetchOptions::default()
     };
-    if let Some(m) = a.max_bytes {
+    if let Some(m) = max_bytes {
         opts.max_bytes = m;
     }
-    let prev = Validators {
-        etag: a.etag,
-        last_modified: a.last_modified,
-    };
-    let fetched = fetch(&a.url, &opts, Some(&prev)).map_err(|e| match e {
+    let prev = Validators { etag, last_modified };
+    let fetched = fetch(url, &opts, Some(&prev)).map_err(|e| match e {
         FetchError::BadUrl { .. } => CmdError::usage(e),
         _ => CmdError::system(e),
     })?;
@@ -39,12 +34,12 @@ pub fn run(common: &Common, a: Args) -> CmdResult {
         Fetched::NotModified => (None, None),
         Fetched::Body { bytes, validators } => (Some(bytes), Some(validators)),
     };
-    if let (Some(b), Some(f)) = (bytes, &a.out) {
+    if let (Some(b), Some(f)) = (bytes, out_file) {
         crate::fsio::write_atomic(f.as_ref(), b)?;
     }
     if common.json {
         let v = serde_json::json!({
-            "url": a.url,
+            "url": url,
             "status": if bytes.is_some() { "body" } else { "not_modified" },
             "bytes": bytes.map(|b| b.len()),
             "etag": validators.and_then(|v| v.etag.as_deref()),
@@ -52,19 +47,19 @@ pub fn run(common: &Common, a: Args) -> CmdResult {
         });
         out(&(v.to_string() + "\n"));
     } else if let (Some(b), Some(v)) = (bytes, validators) {
-        if a.out.is_none() {
+        if out_file.is_none() {
             let mut o = std::io::stdout().lock();
             let _ = o.write_all(b).and_then(|_| o.flush());
         }
         log::info!(
             "{}: {} bytes, etag {:?}, last-modified {:?}",
-            a.url,
+            url,
             b.len(),
             v.etag,
             v.last_modified
         );
     } else {
-        log::info!("{}: not modified", a.url);
+        log::info!("{url}: not modified");
     }
     Ok(if bytes.is_some() { Exit::Ok } else { Exit::Partial })
 }

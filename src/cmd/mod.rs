@@ -61,14 +61,12 @@ pub fn run(common: &Common, cmd: Command) -> CmdResult {
             max_bytes,
         } => fetch::run(
             common,
-            fetch::Args {
-                url,
-                out,
-                etag,
-                last_modified,
-                ca_bundle,
-                max_bytes,
-            },
+            &url,
+            out.as_deref(),
+            etag,
+            last_modified,
+            ca_bundle,
+            max_bytes,
         ),
         Command::Sync { force, no_apply } => sync::run(common, force, no_apply),
         Command::Apply {

@@ -2,7 +2,7 @@
 //! from `apply`'s flags (`cmd::apply`) or from the UCI file
 //! (`sync::install`); nothing here reads files or talks to the kernel.
 
-use crate::indicator::{V4Prefix, V6Prefix};
+use crate::indicator::{Indicator, V4Prefix, V6Prefix};
 use crate::rate::{Per, Rate};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -95,6 +95,27 @@ impl Default for EnforceConfig {
 }
 
 impl EnforceConfig {
+    /// Adds a LAN network by family; false when `value` is not an IP
+    /// address or network (the caller names the flag or option).
+    pub fn add_lan(&mut self, value: &str) -> bool {
+        match crate::indicator::parse_indicator(value) {
+            Ok(Indicator::V4(p)) => self.lan_v4.push(p),
+            Ok(Indicator::V6(p)) => self.lan_v6.push(p),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Adds an allowlist entry by family; domains are the sinkhole's
+    /// business and are skipped.
+    pub fn add_allow(&mut self, entry: &Indicator) {
+        match entry {
+            Indicator::V4(p) => self.allow_v4.push(*p),
+            Indicator::V6(p) => self.allow_v6.push(*p),
+            Indicator::Domain(_) => {}
+        }
+    }
+
     /// Checks what nft would otherwise reject with a less helpful message.
     pub fn validate(&self) -> Result<(), String> {
         let ok_name = |s: &str| {

@@ -4,7 +4,7 @@
 
 use super::{build_doh_from_cache, build_from_cache};
 use crate::config::Config;
-use crate::indicator::{Gate, Indicator, IndicatorSet};
+use crate::indicator::{Gate, IndicatorSet};
 use crate::nft::{self, Action, EnforceConfig, NftError};
 use crate::state::{FeedCache, StateError};
 
@@ -49,18 +49,12 @@ pub fn enforce_config(cfg: &Config) -> Result<EnforceConfig, InstallError> {
         ..EnforceConfig::default()
     };
     for l in &m.lan {
-        match crate::indicator::parse_indicator(l) {
-            Ok(Indicator::V4(p)) => e.lan_v4.push(p),
-            Ok(Indicator::V6(p)) => e.lan_v6.push(p),
-            _ => return Err(bad(format!("list lan {l:?} is not an IP network"))),
+        if !e.add_lan(l) {
+            return Err(bad(format!("list lan {l:?} is not an IP network")));
         }
     }
     for a in &cfg.gate.allow {
-        match a {
-            Indicator::V4(p) => e.allow_v4.push(*p),
-            Indicator::V6(p) => e.allow_v6.push(*p),
-            Indicator::Domain(_) => {} // the sinkhole's business
-        }
+        e.add_allow(a);
     }
     e.validate().map_err(bad)?;
     Ok(e)
