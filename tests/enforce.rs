@@ -182,12 +182,12 @@ fn blocked_attempts_reach_nflog() {
     let got = reader.join().unwrap();
     assert_eq!(got.len(), 2, "two NFLOG packets expected: {got:?}");
     assert_eq!(got[0].group, 10);
-    assert_eq!(got[0].prefix, "iocguard fwd ");
-    assert_eq!(got[0].src, Some(lab::LAN_V4.parse().unwrap()));
-    assert_eq!(got[0].dst, Some("203.0.113.70".parse().unwrap()));
-    assert_eq!(got[0].hwaddr.as_deref(), Some(&[2u8, 0, 0, 0, 1, 0x10][..]));
-    assert_eq!(got[1].src, Some(lab::LAN_V6.parse().unwrap()));
-    assert_eq!(got[1].dst, Some("2001:db8:3::5".parse().unwrap()));
+    assert_eq!(got[0].chain, nflog::Chain::Fwd);
+    assert_eq!(got[0].src, lab::LAN_V4.parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(got[0].dst, "203.0.113.70".parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(got[0].hwaddr, Some([2u8, 0, 0, 0, 1, 0x10]));
+    assert_eq!(got[1].src, lab::LAN_V6.parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(got[1].dst, "2001:db8:3::5".parse::<std::net::IpAddr>().unwrap());
 }
 
 #[test]
