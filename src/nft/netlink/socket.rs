@@ -38,6 +38,29 @@ pub enum NlError {
     /// The reply could not be read.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// The kernel refused to set up an NFLOG group subscription.
+    #[error("NFLOG group {group}: the kernel refused to {step}: {errno}{}", nflog_hint(*.errno))]
+    Nflog {
+        /// The log group.
+        group: u16,
+        /// What was asked ("bind the group", "set the copy mode", …).
+        step: &'static str,
+        /// The kernel's answer.
+        errno: Errno,
+    },
+}
+
+/// Likely causes of an NFLOG setup error, for the message.
+fn nflog_hint(e: Errno) -> &'static str {
+    match e {
+        // nfnetlink answers EINVAL for a subsystem that is not there, and
+        // nfnetlink_log EOPNOTSUPP/ENOENT for commands it cannot run.
+        Errno::EINVAL | Errno::EOPNOTSUPP | Errno::ENOENT | Errno::EPROTONOSUPPORT => {
+            " (is nfnetlink_log loaded? OpenWrt: kmod-nfnetlink-log)"
+        }
+        Errno::EBUSY | Errno::EPERM => " (another process is bound to this group)",
+        _ => "",
+    }
 }
 
 /// An open nfnetlink socket.

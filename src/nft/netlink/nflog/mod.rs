@@ -10,9 +10,11 @@
 
 mod decode;
 mod encode;
+mod listen;
 
 pub use decode::{parse_packet, Chain, LoggedPacket};
 pub use encode::{packet_msg, packet_msg_with_payload, put_packet_msg};
+pub use listen::{if_name, BatchStats, Listener};
 
 use super::{NFNETLINK_V0, NFNL_SUBSYS_ULOG, NLA_HDRLEN, NLM_F_ACK, NLM_F_REQUEST};
 
