@@ -24,6 +24,7 @@ cargo=${CARGO:-cargo}
 # Requirement names: root, ipv6-loopback, or a command looked up on PATH.
 REQUIREMENTS=(
   "enforce root ip nft"
+  "enforce::nflog_overflow_is_reported_as_lost root ip nft"
   "sync_lab root ip nft"
   "dns_netns root ip dnsmasq dig"
   "minisign minisign"
