@@ -24,6 +24,7 @@ pub mod fetch;
 pub mod fsio;
 pub mod hosts;
 pub mod indicator;
+pub mod linelog;
 pub mod nft;
 pub mod qtype;
 pub mod rate;

@@ -16,10 +16,22 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("flush", "remove everything iocguard installed in nftables"),
     ("status", "feeds, counts and what the kernel holds"),
-    ("run", "the daemon: DNS sinkhole (reloads the set on SIGHUP)"),
+    (
+        "run",
+        "the daemon: DNS sinkhole and host log (reloads the set on SIGHUP)",
+    ),
+    (
+        "hosts",
+        "which internal hosts hit a listed indicator, newest first",
+    ),
+    (
+        "host",
+        "one host in detail: names, addresses, indicators, recent events",
+    ),
+    ("ack", "mark a host cleaned; a later hit flags it re-infected"),
     (
         "events",
-        "recent blocked DNS queries: who, MAC, name, listed domain, feed",
+        "recent hits, both kinds: blocked packets and blocked queries",
     ),
     (
         "check",
@@ -58,6 +70,9 @@ pub fn help(topic: Option<&str>) -> String {
         Some("feed") => FEED_HELP.into(),
         Some("run") => RUN_HELP.into(),
         Some("events") => EVENTS_HELP.into(),
+        Some("hosts") => HOSTS_HELP.into(),
+        Some("host") => HOST_HELP.into(),
+        Some("ack") => ACK_HELP.into(),
         Some("export-dnsmasq") => EXPORT_DNSMASQ_HELP.into(),
         Some("feed build") => FEED_BUILD_HELP.into(),
         Some("feed sign") => FEED_SIGN_HELP.into(),
@@ -189,19 +204,82 @@ exit codes:
 ";
 
 const EVENTS_HELP: &str = "\
-usage: iocguard [--config PATH] events [--tail N] [--json]
+usage: iocguard [--config PATH] events [--tail N] [--kind ip|dns] [--json]
 
-Prints the newest blocked DNS queries from run_dir/events.jsonl (and its
-rotated copy): time, client address, MAC (when known), query name and
-type, the listed domain that matched, and its feed.
+Prints the newest hits from run_dir/events.jsonl (and its rotated copy),
+which the daemon writes: blocked packets (kind ip: source, MAC,
+destination, protocol and port, interfaces) and blocked DNS queries (kind
+dns: client, MAC, name, type), each with the listed indicator that
+matched and its feeds. The log lives in RAM and is capped; the host
+table (`iocguard hosts`) keeps the totals.
 
 options:
-  --tail N   how many of the newest [20]
-  --json     one JSON object per line, as stored
+  --tail N        how many of the newest [20]
+  --kind ip|dns   only this kind
+  --json          one JSON object per line, as stored
 
 exit codes:
   0  printed (possibly nothing)
   2  bad usage or configuration
+";
+
+const HOSTS_HELP: &str = "\
+usage: iocguard [--config PATH] hosts [--since WHEN] [--state STATE] [--csv | --json]
+
+Lists the internal hosts that hit a listed indicator, newest first:
+hostname, MAC, address, first and last seen, IP and DNS hits (\u{2265} N when
+the NFLOG rate limit may have hidden some), the top indicator and the
+remediation state. Asks the running daemon (control socket in run_dir);
+when none runs, reads the last snapshot in state_dir.
+
+options:
+  --since WHEN    only hosts seen since: 2026-01-31, 2026-01-31T08:00Z,
+                  a unix time, or an age (90m, 24h, 7d, 2w)
+  --state STATE   infected, acknowledged or reinfected
+  --csv           comma-separated, for spreadsheets
+  --json          the hosts and the table's counters as JSON
+
+exit codes:
+  0  printed (possibly no host)
+  2  bad usage or configuration
+  4  the daemon could not be asked
+";
+
+const HOST_HELP: &str = "\
+usage: iocguard [--config PATH] host X [--events N] [--json]
+
+Shows one host in detail: MAC, hostname, every address, first and last
+seen, the indicators it hit with counts and feeds, top destination ports,
+its remediation state, and its recent events. X is a MAC (any notation),
+an address or a hostname; when several hosts match, they are listed and
+nothing is shown.
+
+options:
+  --events N   recent events to show [20]
+  --json       the host as JSON
+
+exit codes:
+  0  shown
+  2  bad usage or configuration; no host or several hosts match X
+  4  the daemon could not be asked
+";
+
+const ACK_HELP: &str = "\
+usage: iocguard [--config PATH] ack X [--note TEXT]
+
+Marks host X cleaned (acknowledged) now, with an optional note. A later
+hit flags it re-infected, keeping both times. The ack is written to
+state_dir/acks.jsonl first, then applied by the running daemon, so it
+survives restarts and is never lost to a snapshot; when no daemon runs it
+is applied when the daemon starts. X as for `iocguard host`.
+
+options:
+  --note TEXT   what was done (reimaged, cleaned with …)
+
+exit codes:
+  0  acknowledged
+  2  bad usage or configuration; no host or several hosts match X
+  4  the ack could not be written or the daemon could not be asked
 ";
 
 const EXPORT_DNSMASQ_HELP: &str = "\

@@ -77,6 +77,31 @@ pub enum Command {
     Events {
         /// `--tail N`: how many of the newest.
         tail: usize,
+        /// `--kind ip|dns`: only this kind.
+        kind: Option<String>,
+    },
+    /// `iocguard hosts [--since WHEN] [--state STATE] [--csv]`.
+    Hosts {
+        /// `--since WHEN`: only hosts seen since.
+        since: Option<String>,
+        /// `--state infected|acknowledged|reinfected`.
+        state: Option<String>,
+        /// `--csv`.
+        csv: bool,
+    },
+    /// `iocguard host X [--events N]`.
+    Host {
+        /// A MAC, address or hostname.
+        query: String,
+        /// `--events N`: how many recent events to show.
+        events: usize,
+    },
+    /// `iocguard ack X [--note TEXT]`.
+    Ack {
+        /// A MAC, address or hostname.
+        query: String,
+        /// `--note TEXT`.
+        note: String,
     },
     /// `iocguard export-dnsmasq FILE`: `local=/d/` lines for dnsmasq.
     ExportDnsmasq {
@@ -219,6 +244,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "sync" => parse_sync(&mut p, &mut common)?,
         "feed" => parse_feed(&mut p, &mut common)?,
         "run" | "events" | "export-dnsmasq" => parse_dns(&sub, &mut p, &mut common)?,
+        "hosts" | "host" | "ack" => parse_hosts(&sub, &mut p, &mut common)?,
         "help" => {
             // `help feed sign`: every word names the topic.
             let mut words = Vec::new();
@@ -282,8 +308,47 @@ fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt:
     Ok(Command::Sync { force, no_apply })
 }
 
+fn parse_hosts(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let (mut since, mut state, mut csv, mut events, mut note, mut query) =
+        (None, None, false, 20, String::new(), None::<String>);
+    while let Some(arg) = p.next()? {
+        match (sub, arg) {
+            (_, Long("config")) => c.config = Some(p.value()?.string()?),
+            (_, Long("json")) => c.json = true,
+            (_, Short('v')) => c.verbose += 1,
+            (_, Long("help") | Short('h')) => return Ok(Command::Help(Some(sub.into()))),
+            ("hosts", Long("since")) => since = Some(p.value()?.string()?),
+            ("hosts", Long("state")) => state = Some(p.value()?.string()?),
+            ("hosts", Long("csv")) => csv = true,
+            ("host", Long("events")) => events = p.value()?.parse()?,
+            ("ack", Long("note")) => note = p.value()?.string()?,
+            ("host" | "ack", Value(v)) if query.is_none() => query = Some(v.string()?),
+            (_, other) => return Err(other.unexpected()),
+        }
+    }
+    if csv && c.json {
+        return Err("choose one of --csv and --json".into());
+    }
+    let query = || {
+        query
+            .clone()
+            .ok_or_else(|| format!("{sub} needs a host: a MAC, an address or a hostname"))
+    };
+    Ok(match sub {
+        "hosts" => Command::Hosts { since, state, csv },
+        "host" => Command::Host {
+            query: query()?,
+            events,
+        },
+        _ => Command::Ack {
+            query: query()?,
+            note,
+        },
+    })
+}
+
 fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
-    let (mut tail, mut file) = (20, None);
+    let (mut tail, mut file, mut kind) = (20, None, None);
     while let Some(arg) = p.next()? {
         match (sub, arg) {
             (_, Long("config")) => c.config = Some(p.value()?.string()?),
@@ -291,13 +356,20 @@ fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comman
             (_, Short('v')) => c.verbose += 1,
             (_, Long("help") | Short('h')) => return Ok(Command::Help(Some(sub.into()))),
             ("events", Long("tail")) => tail = p.value()?.parse()?,
+            ("events", Long("kind")) => {
+                let k = p.value()?.string()?;
+                if k != "ip" && k != "dns" {
+                    return Err(format!("--kind takes ip or dns, not {k:?}").into());
+                }
+                kind = Some(k);
+            }
             ("export-dnsmasq", Value(v)) if file.is_none() => file = Some(v.string()?),
             (_, other) => return Err(other.unexpected()),
         }
     }
     Ok(match sub {
         "run" => Command::Run,
-        "events" => Command::Events { tail },
+        "events" => Command::Events { tail, kind },
         _ => Command::ExportDnsmasq {
             file: file.ok_or("export-dnsmasq needs a FILE (or - for stdout)")?,
         },
@@ -664,6 +736,47 @@ mod tests {
     }
 
     #[test]
+    fn host_commands() {
+        assert_eq!(
+            parse(args("hosts --since 7d --state reinfected --csv"))
+                .unwrap()
+                .1,
+            Command::Hosts {
+                since: Some("7d".into()),
+                state: Some("reinfected".into()),
+                csv: true
+            }
+        );
+        assert!(parse(args("hosts --csv --json")).is_err());
+        assert_eq!(
+            parse(args("host lab-pc --events 5")).unwrap().1,
+            Command::Host {
+                query: "lab-pc".into(),
+                events: 5
+            }
+        );
+        assert_eq!(
+            parse(args("ack 02:00:00:00:01:10 --note reimaged")).unwrap().1,
+            Command::Ack {
+                query: "02:00:00:00:01:10".into(),
+                note: "reimaged".into()
+            }
+        );
+        let e = parse(args("ack")).unwrap_err().to_string();
+        assert_eq!(e, "ack needs a host: a MAC, an address or a hostname");
+        assert!(parse(args("host a b")).is_err());
+        assert!(parse(args("hosts --note x")).is_err());
+        assert_eq!(
+            parse(args("events --kind ip")).unwrap().1,
+            Command::Events {
+                tail: 20,
+                kind: Some("ip".into())
+            }
+        );
+        assert!(parse(args("events --kind tcp")).is_err());
+    }
+
+    #[test]
     fn feed_subcommands() {
         let (_, cmd) = parse(args(
             "feed build a.txt b.csv --out f.txt --name camp --allow 8.8.8.8",
@@ -710,7 +823,7 @@ mod tests {
         assert_eq!(parse(args("run")).unwrap().1, Command::Run);
         assert_eq!(
             parse(args("events --tail 5 --json")).unwrap().1,
-            Command::Events { tail: 5 }
+            Command::Events { tail: 5, kind: None }
         );
         assert_eq!(
             parse(args("export-dnsmasq /tmp/x.conf")).unwrap().1,

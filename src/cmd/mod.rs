@@ -8,6 +8,7 @@ mod enforce;
 mod error;
 mod feed;
 mod fetch;
+mod hosts;
 mod inputs;
 mod lint;
 mod output;
@@ -93,7 +94,10 @@ pub fn run(common: &Common, cmd: Command) -> CmdResult {
         } => enforce::status(common, table, run_dir, count),
         Command::Feed(f) => feed::run(common, f),
         Command::Run => run::daemon(common),
-        Command::Events { tail } => run::events(common, tail),
+        Command::Events { tail, kind } => hosts::recent(common, tail, kind.as_deref()),
+        Command::Hosts { since, state, csv } => hosts::list(common, since.as_deref(), state.as_deref(), csv),
+        Command::Host { query, events } => hosts::show(common, &query, events),
+        Command::Ack { query, note } => hosts::ack(common, &query, &note),
         Command::ExportDnsmasq { file } => run::export_dnsmasq(common, &file),
     }
 }

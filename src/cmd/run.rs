@@ -1,9 +1,9 @@
-//! `iocguard run` (the daemon), `events` and `export-dnsmasq`: the DNS
-//! side. The logic is `crate::daemon` and `crate::dns`.
+//! `iocguard run` (the daemon) and `export-dnsmasq`. The logic is
+//! `crate::daemon` and `crate::dns`.
 
 use super::error::CmdResult;
 use super::inputs::load_config;
-use super::output::{json, out};
+use super::output::out;
 use crate::cli::Common;
 use crate::exit::Exit;
 use crate::{daemon, dns};
@@ -12,20 +12,6 @@ use crate::{daemon, dns};
 pub fn daemon(common: &Common) -> CmdResult {
     let cfg = load_config(common)?;
     daemon::run(&cfg)?;
-    Ok(Exit::Ok)
-}
-
-/// `events [--tail N]`: the newest blocked queries.
-pub fn events(common: &Common, tail: usize) -> CmdResult {
-    let cfg = load_config(common)?;
-    let log = dns::events::EventLog::new(&cfg.main.run_dir, 0);
-    for r in log.tail(tail) {
-        if common.json {
-            json(&r, false)?;
-        } else {
-            out(&(r.render() + "\n"));
-        }
-    }
     Ok(Exit::Ok)
 }
 

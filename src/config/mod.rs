@@ -74,6 +74,8 @@ pub struct Main {
     pub host_capacity: u32,
     /// Seconds between flash snapshots.
     pub snapshot_interval: u32,
+    /// Days a host may stay unseen before it is dropped (0: kept).
+    pub retention_days: u32,
     /// DHCP leases file.
     pub leases: PathBuf,
     /// CA bundle override.
@@ -228,6 +230,7 @@ impl Config {
             max_shrink: num(&m("max_shrink")),
             host_capacity: num(&m("host_capacity")),
             snapshot_interval: num(&m("snapshot_interval")),
+            retention_days: num(&m("retention_days")),
             leases: PathBuf::from(m("leases")),
             ca_bundle: opt_path(m("ca_bundle")),
             timeout: num(&m("timeout")),

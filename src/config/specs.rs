@@ -180,6 +180,13 @@ pub const SPECS: &[Spec] = &[
     ),
     opt(
         "iocguard",
+        "retention_days",
+        Ty::UInt(0, 36_500),
+        "0",
+        "drop hosts unseen this long (0: keep for the campaign)",
+    ),
+    opt(
+        "iocguard",
         "leases",
         Ty::Path,
         "/tmp/dhcp.leases",

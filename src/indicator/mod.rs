@@ -9,6 +9,7 @@
 pub mod domain;
 pub mod domain_table;
 pub mod gate;
+pub mod ip_index;
 pub mod parse;
 pub mod prefix;
 pub mod set;
@@ -16,6 +17,7 @@ pub mod suffix;
 
 pub use domain::{Domain, DomainError};
 pub use gate::{Gate, GateConfig, Refusal};
+pub use ip_index::{Attribution, IpIndex, PrefixIndex};
 pub use parse::{parse_indicator, TokenError};
 pub use prefix::{Bits, Prefix, V4Prefix, V6Prefix};
 pub use set::{IndicatorSet, Match, SetBuilder};

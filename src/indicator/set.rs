@@ -11,6 +11,7 @@
 
 use super::domain_table::{ArenaMark, DomainArena, DomainTable};
 use super::gate::Gate;
+use super::ip_index::{IpIndex, PrefixIndex};
 use super::prefix::{merge_ranges, range_contains, range_to_prefixes, subtract_ranges, Bits, Prefix};
 use super::{FeedId, Indicator, V4Prefix, V6Prefix};
 use std::net::IpAddr;
@@ -236,6 +237,17 @@ impl IndicatorSet {
         self.allow_domains.covering(name).is_some()
     }
 
+    /// The listed prefixes of both families with the feed names: what
+    /// the daemon keeps to attribute logged packets once the set itself
+    /// is dropped.
+    pub fn ip_index(&self) -> IpIndex {
+        IpIndex::new(
+            self.feeds.clone(),
+            self.v4.entries.clone(),
+            self.v6.entries.clone(),
+        )
+    }
+
     fn feed_name(&self, id: FeedId) -> String {
         self.feeds.get(id.0 as usize).cloned().unwrap_or_default()
     }
@@ -244,30 +256,18 @@ impl IndicatorSet {
 /// One IP family's listed entries and blocked ranges.
 #[derive(Default)]
 struct IpTable<A: Bits> {
-    /// Sorted by (address, length), deduplicated, first feed wins.
-    entries: Vec<(Prefix<A>, FeedId)>,
-    /// Bit `l` set when some entry has length `l` (lengths 0..=128).
-    lens: [u64; 3],
+    /// The listed prefixes, for attribution.
+    entries: PrefixIndex<A>,
     /// Blocked ranges after exemptions: sorted, disjoint, non-adjacent.
     ranges: Vec<(A, A)>,
 }
 
 impl<A: Bits> IpTable<A> {
-    fn build(mut entries: Vec<(Prefix<A>, FeedId)>, exempt: &[(A, A)]) -> Self {
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        entries.dedup_by(|b, a| a.0 == b.0);
-        entries.shrink_to_fit();
-        let mut lens = [0u64; 3];
-        for (p, _) in &entries {
-            lens[p.len() as usize / 64] |= 1 << (p.len() % 64);
-        }
-        let merged = merge_ranges(entries.iter().map(|(p, _)| p.range()));
+    fn build(entries: Vec<(Prefix<A>, FeedId)>, exempt: &[(A, A)]) -> Self {
+        let entries = PrefixIndex::build(entries);
+        let merged = merge_ranges(entries.entries().iter().map(|(p, _)| p.range()));
         let ranges = subtract_ranges(&merged, exempt);
-        Self {
-            entries,
-            lens,
-            ranges,
-        }
+        Self { entries, ranges }
     }
 
     fn prefixes(&self) -> Vec<Prefix<A>> {
@@ -281,17 +281,8 @@ impl<A: Bits> IpTable<A> {
     /// The most specific listed entry covering `a`, and whether `a` is
     /// actually blocked (not exempt).
     fn lookup(&self, a: A) -> Option<(Prefix<A>, FeedId, bool)> {
-        let entry = (0..=A::WIDTH).rev().find_map(|len| {
-            if self.lens[len as usize / 64] & (1 << (len % 64)) == 0 {
-                return None;
-            }
-            let p = Prefix::new_truncating(a, len);
-            self.entries
-                .binary_search_by(|(q, _)| q.cmp(&p))
-                .ok()
-                .map(|i| self.entries[i])
-        })?;
-        Some((entry.0, entry.1, range_contains(&self.ranges, a)))
+        let (p, f) = self.entries.lookup(a)?;
+        Some((p, f, range_contains(&self.ranges, a)))
     }
 }
 

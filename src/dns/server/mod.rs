@@ -41,7 +41,7 @@ pub use settings::Settings;
 pub use stats::Stats;
 pub use tcp::{MAX_TCP_CONNS, TCP_IDLE, TCP_LIFETIME};
 
-use super::events::{EventRing, RING_CAPACITY};
+use super::events::{EventRing, EventSink, RING_CAPACITY};
 use super::matcher::DomainMatcher;
 use super::policy::RateLimiter;
 use super::DnsError;
@@ -67,8 +67,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds every listen address (UDP and TCP) and starts the threads.
-    pub fn start(settings: Settings, set: DomainMatcher) -> Result<Server, DnsError> {
+    /// Binds every listen address (UDP and TCP) and starts the threads;
+    /// blocked-query events go to `sink`.
+    pub fn start(settings: Settings, set: DomainMatcher, sink: EventSink) -> Result<Server, DnsError> {
         let workers = settings.workers.max(1);
         let shared = Arc::new(Shared {
             set: RwLock::new(Arc::new(set)),
@@ -109,7 +110,8 @@ impl Server {
                 .push(spawn("dns-tcp-accept", move || tcp_accept(sh, tcp))?);
         }
         let sh = shared.clone();
-        srv.threads.push(spawn("dns-events", move || event_writer(sh))?);
+        srv.threads
+            .push(spawn("dns-events", move || event_writer(sh, sink))?);
         Ok(srv)
     }
 
@@ -240,6 +242,10 @@ mod tests {
     }
 
     fn server_with(names: &[&str], upstreams: Vec<SocketAddr>) -> Server {
+        server_sink(names, upstreams, Box::new(|_| {}))
+    }
+
+    fn server_sink(names: &[&str], upstreams: Vec<SocketAddr>, sink: EventSink) -> Server {
         let settings = Settings {
             listen: vec!["127.0.0.1:0".parse().unwrap()],
             upstreams,
@@ -252,7 +258,32 @@ mod tests {
             run_dir: None,
             neighbours: false,
         };
-        Server::start(settings, matcher(names)).unwrap()
+        Server::start(settings, matcher(names), sink).unwrap()
+    }
+
+    #[test]
+    fn blocked_queries_reach_the_sink_with_client_and_listed_entry() {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        let sink: EventSink = Box::new(move |evs| {
+            let mut g = g.lock().unwrap();
+            g.extend(
+                evs.iter()
+                    .map(|e| (e.client, e.name().to_string(), e.listed().to_string())),
+            );
+        });
+        let srv = server_sink(&["evil.example"], vec![upstream()], sink);
+        let to = srv.udp_addrs()[0];
+        ask(to, &query("www.Evil.example", wire::rtype::A, None)).unwrap();
+        ask(to, &query("a.fwd.test", wire::rtype::A, None)).unwrap();
+        srv.stop();
+        let got = got.lock().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(
+            *got,
+            [(local, "www.evil.example".to_string(), "evil.example".to_string())],
+            "one event, for the blocked name only"
+        );
     }
 
     fn ask(to: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {

@@ -1,13 +1,13 @@
-//! The background writer: drains the event ring into `events.jsonl` and
-//! writes the counters to `dns.json`, off the query path.
+//! The background writer: drains the event ring into the [`EventSink`]
+//! and writes the counters to `dns.json`, off the query path.
 //!
 //! The ring is bounded (events beyond it are counted as dropped and
-//! reported, not stored) and the log files are capped by
-//! [`EventLog`]; a write failure is logged and the server goes on.
+//! reported, not stored); a write failure is logged and the server goes
+//! on.
 
 use super::shared::Shared;
 use crate::dns::client::Neighbours;
-use crate::dns::events::{EventLog, FILE_CAP, RING_CAPACITY};
+use crate::dns::events::{EventSink, RING_CAPACITY};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,11 +27,10 @@ fn stats_json(sh: &Shared) -> String {
     .to_string()
 }
 
-/// Drains the event ring every 200 ms into `events.jsonl`, filling in
-/// MACs from the neighbour table in front mode, and the address from the
-/// MAC when dnsmasq sent only the MAC.
-pub(super) fn event_writer(sh: Arc<Shared>) {
-    let log = sh.settings.run_dir.as_ref().map(|d| EventLog::new(d, FILE_CAP));
+/// Drains the event ring every 200 ms into `sink`, filling in MACs from
+/// the neighbour table in front mode, and the address from the MAC when
+/// dnsmasq sent only the MAC.
+pub(super) fn event_writer(sh: Arc<Shared>, mut sink: EventSink) {
     let mut neigh = Neighbours::new(Duration::from_secs(5));
     let mut batch = Vec::with_capacity(RING_CAPACITY);
     let mut reported_drops = 0;
@@ -46,25 +45,17 @@ pub(super) fn event_writer(sh: Arc<Shared>) {
             }
         }
         if !batch.is_empty() {
-            let records: Vec<_> = batch
-                .iter_mut()
-                .map(|e| {
-                    if e.mac.is_none() && sh.settings.neighbours {
-                        e.mac = neigh.lookup(e.client);
-                    }
-                    // Behind dnsmasq without add-subnet: MAC only.
-                    if let (true, Some(mac)) = (e.client.is_loopback(), e.mac) {
-                        e.client = neigh.ip_of(mac).unwrap_or(e.client);
-                    }
-                    e.record()
-                })
-                .collect();
-            batch.clear();
-            if let Some(log) = &log {
-                if let Err(e) = log.append(&records) {
-                    log::warn!("dns: cannot write {}: {e}", log.path().display());
+            for e in batch.iter_mut() {
+                if e.mac.is_none() && sh.settings.neighbours {
+                    e.mac = neigh.lookup(e.client);
+                }
+                // Behind dnsmasq without add-subnet: MAC only.
+                if let (true, Some(mac)) = (e.client.is_loopback(), e.mac) {
+                    e.client = neigh.ip_of(mac).unwrap_or(e.client);
                 }
             }
+            sink(&batch);
+            batch.clear();
         }
         if stopping || stats_at.elapsed() >= Duration::from_secs(10) {
             stats_at = Instant::now();

@@ -1,0 +1,118 @@
+//! `iocguard run`: the long-running daemon. Loads the last-good set from
+//! the cache, serves DNS, and reloads the set on SIGHUP (which `sync`
+//! sends after a run) until SIGTERM/SIGINT.
+//!
+//! Signals are blocked in every thread and taken with `sigwait` in the
+//! main thread: no signal handler, no unsafe code, and a reload runs as
+//! ordinary code (the new set is built while the old one keeps serving,
+//! then swapped in at once).
+//!
+//! Files: `signals.rs` (what a signal does, the loop), `pid.rs` (the pid
+//! file, whom `sync` may signal), `convert.rs` (hits → host events),
+//! `hostlog/` (the host table service: readers, queue, snapshots, the
+//! control socket), `error.rs`.
+
+mod convert;
+mod error;
+pub mod hostlog;
+pub mod pid;
+mod signals;
+
+pub use convert::host_event;
+pub use error::DaemonError;
+pub use pid::{notify_reload, reload_target, write_pid_file, NoDaemon, PID_FILE};
+pub use signals::{on_signal, signal_loop, Handled};
+
+use crate::config::Config;
+use crate::dns::{DomainMatcher, Server, Settings};
+use crate::indicator::{Gate, IndicatorSet};
+use crate::state::FeedCache;
+use crate::sync::build_from_cache;
+use nix::sys::signal::{SigSet, Signal};
+use std::time::Instant;
+
+/// Builds the set from the last-good cache, logging how long it took.
+pub fn load_set(cfg: &Config) -> Result<IndicatorSet, DaemonError> {
+    let t = Instant::now();
+    let set = build_from_cache(cfg, &Gate::new(&cfg.gate), &FeedCache::new(&cfg.main.state_dir))?;
+    log::info!(
+        "loaded {} domains, {} IPv4, {} IPv6 entries in {:.3} s",
+        set.domain_count(),
+        set.v4_entries(),
+        set.v6_entries(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(set)
+}
+
+/// The sinkhole's compact blocklist; the set itself is dropped by the
+/// caller right after, so the daemon holds only this.
+fn matcher(set: &IndicatorSet) -> DomainMatcher {
+    let t = Instant::now();
+    let m = DomainMatcher::from_set(set);
+    log::info!(
+        "dns: {} blocked domains in {:.1} MB, indexed in {:.3} s",
+        m.len(),
+        m.heap_bytes() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    m
+}
+
+/// Runs until SIGTERM or SIGINT.
+pub fn run(cfg: &Config) -> Result<(), DaemonError> {
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT] {
+        signals.add(s);
+    }
+    // Before any thread starts, so every thread inherits the mask.
+    signals.thread_block().map_err(DaemonError::Signals)?;
+    let pid_path = write_pid_file(&cfg.main.run_dir, std::process::id())?;
+    let result = serve(cfg, &signals);
+    let _ = std::fs::remove_file(&pid_path);
+    result
+}
+
+fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
+    let set = load_set(cfg)?;
+    let hosts = hostlog::Service::start(cfg, set.ip_index())?;
+    let server = match (cfg.dns.enabled, cfg.dns.mode.as_str()) {
+        (true, "front" | "behind") => {
+            let settings = Settings::from_config(cfg)?;
+            if settings.upstreams.is_empty() {
+                log::warn!("dns: no upstream resolver: only blocked names will be answered");
+            }
+            let s = Server::start(settings, matcher(&set), hosts.dns_sink());
+            let s = match s {
+                Ok(s) => s,
+                Err(e) => {
+                    hosts.stop();
+                    return Err(e.into());
+                }
+            };
+            log::info!("dns: serving on {:?}", s.udp_addrs());
+            Some(s)
+        }
+        _ => None,
+    };
+    // Only the matcher and the prefix index stay: the set's name tables
+    // are several times their size.
+    drop(set);
+    let r = signal_loop(
+        || signals.wait().map_err(DaemonError::Wait),
+        || load_set(cfg),
+        |set| {
+            if let Some(s) = &server {
+                s.reload(matcher(&set));
+            }
+            hosts.reload(set.ip_index());
+        },
+    );
+    // The sinkhole first: its last events reach the host log, which then
+    // writes its snapshot.
+    if let Some(s) = server {
+        s.stop();
+    }
+    hosts.stop();
+    r
+}
