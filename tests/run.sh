@@ -26,6 +26,7 @@ REQUIREMENTS=(
   "enforce root ip nft"
   "enforce::nflog_overflow_is_reported_as_lost root ip nft"
   "sync_lab root ip nft"
+  "hosts_lab root ip nft python3"
   "dns_netns root ip dnsmasq dig"
   "minisign minisign"
   "sync minisign"

@@ -51,7 +51,7 @@ fn footer(hosts: &[&Host], stats: &TableStats) -> String {
     if stats.suppressed > 0 || hosts.iter().any(|h| h.ip_hits_lower_bound) {
         let _ = writeln!(
             out,
-            "≥: {} logged packets were lost (log rate limit); these counts are lower bounds and some hosts may be missing.",
+            "≥: {} blocked packets were not logged (log rate limit, or the log reader fell behind); these counts are lower bounds and some hosts may be missing.",
             stats.suppressed
         );
     }
@@ -382,7 +382,7 @@ mod tests {
 HOSTNAME       MAC                ADDRESS            FIRST SEEN            LAST SEEN              IP  DNS  TOP INDICATOR       STATE
 laptop,_\"Lan\"  02:00:00:00:00:0a  192.168.1.10 (+1)  2025-11-28T21:40:00Z  2025-11-29T01:33:20Z  ≥ 3    1  203.0.113.0/24 (3)  reinfected
 -              -                  192.168.1.99       2025-11-28T22:40:00Z  2025-11-28T22:40:00Z    0    1  bad.example (1)     infected
-≥: 5 logged packets were lost (log rate limit); these counts are lower bounds and some hosts may be missing.
+≥: 5 blocked packets were not logged (log rate limit, or the log reader fell behind); these counts are lower bounds and some hosts may be missing.
 "
         );
         let mut s = t.stats();

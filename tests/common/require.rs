@@ -33,6 +33,8 @@ pub enum Need {
     Shellcheck,
     /// A usable IPv6 loopback address (::1).
     Ipv6Loopback,
+    /// `python3` (raw Ethernet frames for the lab's spoofed flood).
+    Python3,
 }
 
 impl Need {
@@ -46,6 +48,7 @@ impl Need {
             Need::Minisign => "minisign",
             Need::Busybox => "busybox",
             Need::Shellcheck => "shellcheck",
+            Need::Python3 => "python3",
             Need::Ipv6Loopback => "ipv6-loopback",
         }
     }

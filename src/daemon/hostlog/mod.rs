@@ -256,8 +256,10 @@ impl Table {
         let mut ifnames: HashMap<u32, Option<String>> = HashMap::new();
         let mut rate_limited = RateLimited::default();
         let mut notices = Vec::new();
-        // First look at leases and neighbours before any event.
+        // First look at leases and neighbours before any event; the
+        // status file then says the host log is up (NFLOG is bound).
         self.refresh(&mut rate_limited, start);
+        self.write_status(start);
         loop {
             // Idle: one wake-up a second. Lines pending: soon, so that
             // `events` and `host` see a hit within a fraction of a second.

@@ -10,7 +10,10 @@
 //! the exact count by its gap; [`Gaps`] combines both without counting a
 //! drop twice.
 
-use super::{bind_msg, flags_msg, mode_msg, parse_packet, LoggedPacket, NFULNL_CFG_F_SEQ};
+use super::{
+    bind_msg, flags_msg, mode_msg, parse_packet, u32_cfg_msg, LoggedPacket, NFULA_CFG_QTHRESH,
+    NFULA_CFG_TIMEOUT, NFULNL_CFG_F_SEQ,
+};
 use crate::nft::netlink::socket::NlError;
 use crate::nft::netlink::{messages, parse_ack, NLMSG_DONE, NLMSG_ERROR};
 use nix::errno::Errno;
@@ -81,6 +84,18 @@ impl Listener {
         l.configure(bind_msg(2, group, true), 2, "bind the group")?;
         l.configure(mode_msg(3, group), 3, "set the copy mode")?;
         l.configure(flags_msg(4, group, NFULNL_CFG_F_SEQ), 4, "number the messages")?;
+        // A hit reaches the host table within 0.1 s instead of the
+        // kernel's default 1 s; a flood still comes in batches.
+        l.configure(
+            u32_cfg_msg(5, group, NFULA_CFG_TIMEOUT, 10),
+            5,
+            "set the flush timeout",
+        )?;
+        l.configure(
+            u32_cfg_msg(6, group, NFULA_CFG_QTHRESH, 32),
+            6,
+            "set the batch size",
+        )?;
         setsockopt(
             &l.fd,
             sockopt::ReceiveTimeout,

@@ -112,6 +112,22 @@ pub fn mode_msg(seq: u32, group: u16) -> Vec<u8> {
     })
 }
 
+/// `NFULA_CFG_TIMEOUT`: how long the kernel may hold logged packets
+/// before sending them (hundredths of a second; its default is 1 s).
+pub const NFULA_CFG_TIMEOUT: u16 = 4;
+/// `NFULA_CFG_QTHRESH`: how many logged packets the kernel batches into
+/// one datagram at most (its default is 100).
+pub const NFULA_CFG_QTHRESH: u16 = 5;
+
+/// A `u32` setting (`NFULA_CFG_TIMEOUT`, `NFULA_CFG_QTHRESH`) for `group`.
+pub fn u32_cfg_msg(seq: u32, group: u16, attr: u16, value: u32) -> Vec<u8> {
+    config_msg(seq, group, |b| {
+        b.extend_from_slice(&((NLA_HDRLEN + 4) as u16).to_ne_bytes());
+        b.extend_from_slice(&attr.to_ne_bytes());
+        b.extend_from_slice(&value.to_be_bytes());
+    })
+}
+
 /// `NFULA_CFG_FLAGS`: e.g. [`NFULNL_CFG_F_SEQ`] to number the messages.
 pub fn flags_msg(seq: u32, group: u16, flags: u16) -> Vec<u8> {
     config_msg(seq, group, |b| {
