@@ -371,6 +371,12 @@ fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
         "{h}"
     );
     assert_eq!(h["ip_hits"], 7);
+    let st = ok(Command::new("ip")
+        .args(["netns", "exec", &lab.router, env!("CARGO_BIN_EXE_iocguard")])
+        .args(["--config", cfg.to_str().unwrap(), "status"])
+        .output()
+        .unwrap());
+    assert!(st.contains("host log: 1 hosts (capacity 256)"), "{st}");
 
     // 100k frames from random MACs: the table stays at its bound, the
     // daemon does not grow, evictions are counted, the re-infected host

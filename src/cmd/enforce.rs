@@ -6,6 +6,7 @@ use super::inputs::load_config;
 use super::inputs::{self, usable_set};
 use super::output::{json, out};
 use crate::cli::{Common, EnforceFlags};
+use crate::daemon::hostlog::Status;
 use crate::exit::Exit;
 use crate::indicator::{parse_indicator, KindFilter};
 use crate::nft::{self, Action, EnforceConfig};
@@ -148,6 +149,7 @@ pub fn status(common: &Common, table: Option<String>, run_dir: Option<String>, c
         .or_else(|| cfg.as_ref().map(|c| c.main.run_dir.clone()))
         .unwrap_or(d.run_dir);
     let st = nft::status::status(&table, &run_dir, count)?;
+    let hosts = Status::read(&run_dir);
     let feeds = cfg
         .as_ref()
         .map(|c| sync::feed_summaries(c, clock::unix_now()))
@@ -158,11 +160,13 @@ pub fn status(common: &Common, table: Option<String>, run_dir: Option<String>, c
             #[serde(flatten)]
             kernel: &'a nft::status::KernelStatus,
             feeds: &'a [sync::FeedSummary],
+            hosts: Option<&'a Status>,
         }
         json(
             &Full {
                 kernel: &st,
                 feeds: &feeds,
+                hosts: hosts.as_ref(),
             },
             true,
         )?;
@@ -170,6 +174,9 @@ pub fn status(common: &Common, table: Option<String>, run_dir: Option<String>, c
         out(&st.render());
         for f in &feeds {
             out(&(f.render() + "\n"));
+        }
+        if let Some(h) = &hosts {
+            out(&h.render(clock::unix_now()));
         }
     }
     Ok(if st.present { Exit::Ok } else { Exit::Partial })

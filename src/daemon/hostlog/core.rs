@@ -7,7 +7,7 @@
 use super::notice;
 use crate::hosts::{Change, Enrichment, Event, HostTable, TableStats};
 use crate::indicator::IpIndex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Event-log lines held between two flushes; beyond it lines are
 /// dropped and counted (the table still counts the hits).
@@ -18,7 +18,7 @@ pub const PENDING_LINES: usize = 8192;
 pub const NOTICES_PER_MINUTE: u32 = 60;
 
 /// Counters the host log adds to the table's, for `status`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Packet hits recorded.
     pub ip_events: u64,

@@ -36,7 +36,7 @@ use crate::config::Config;
 use crate::dns;
 use crate::hosts::{snapshot, Ack, AckOutcome, HostTable, TableStats};
 use crate::indicator::IpIndex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -59,8 +59,9 @@ struct Shared {
     overflow: AtomicU64,
 }
 
-/// The counters `status` shows, written to `run_dir/hosts-status.json`.
-#[derive(Debug, Serialize)]
+/// The counters `status` shows, written to `run_dir/hosts-status.json`
+/// when the host log starts, every 10 s and at stop.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Status {
     /// When written.
     pub time: u64,
@@ -72,6 +73,42 @@ pub struct Status {
     pub queue: usize,
     /// Whether NFLOG is read (false: IP hits are not recorded).
     pub nflog: bool,
+}
+
+impl Status {
+    /// The status file in `run_dir`, when a daemon wrote one.
+    pub fn read(run_dir: &std::path::Path) -> Option<Status> {
+        let text = std::fs::read_to_string(run_dir.join(store::STATUS)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Lines for `iocguard status`; `now` dates the figures.
+    pub fn render(&self, now: u64) -> String {
+        let (t, c) = (&self.table, &self.counters);
+        let mut s = format!(
+            "host log: {} hosts (capacity {}), {} evicted, {} expired; hits: {} ip, {} dns (as of {} s ago)\n",
+            t.hosts,
+            t.capacity,
+            t.evictions,
+            t.expired,
+            c.ip_events,
+            c.dns_events,
+            now.saturating_sub(self.time)
+        );
+        if !self.nflog {
+            s += "  NFLOG is not read: IP hits are not recorded (see the daemon's log)\n";
+        }
+        let lost = c.queue_overflow + c.nflog_lost + c.rate_limited;
+        if lost > 0 || c.nflog_skipped > 0 {
+            s += &format!(
+                "  not counted: {} over the log rate limit, {} dropped by the kernel, \
+                 {} over the queue ({} slots), {} undecodable\n",
+                c.rate_limited, c.nflog_lost, c.queue_overflow, self.queue, c.nflog_skipped
+            );
+        }
+        s += &format!("  snapshots written since start: {}\n", c.snapshot_writes);
+        s
+    }
 }
 
 /// The running host log.
@@ -471,4 +508,42 @@ impl RateLimited {
 pub fn offline_table(cfg: &Config) -> (HostTable, Vec<String>) {
     let l = Store::new(&cfg.main.state_dir, &cfg.main.run_dir).load(cfg.main.host_capacity as usize, false);
     (l.table, l.warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines_say_what_was_not_counted() {
+        let mut s = Status {
+            time: 100,
+            table: TableStats {
+                hosts: 3,
+                capacity: 4096,
+                ..TableStats::default()
+            },
+            counters: Counters {
+                ip_events: 10,
+                dns_events: 2,
+                snapshot_writes: 1,
+                ..Counters::default()
+            },
+            queue: QUEUE,
+            nflog: true,
+        };
+        assert_eq!(
+            s.render(105),
+            "host log: 3 hosts (capacity 4096), 0 evicted, 0 expired; hits: 10 ip, 2 dns (as of 5 s ago)\n  \
+             snapshots written since start: 1\n"
+        );
+        s.nflog = false;
+        s.counters.queue_overflow = 7;
+        let r = s.render(105);
+        assert!(r.contains("NFLOG is not read"), "{r}");
+        assert!(
+            r.contains("0 over the log rate limit, 0 dropped by the kernel, 7 over the queue (4096 slots)"),
+            "{r}"
+        );
+    }
 }
