@@ -59,6 +59,14 @@ struct Shared {
     overflow: AtomicU64,
 }
 
+impl Shared {
+    /// The host log; a thread that panicked holding it left it usable
+    /// (every update is a few counters), so poisoning is ignored.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HostLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The counters `status` shows, written to `run_dir/hosts-status.json`
 /// when the host log starts, every 10 s and at stop.
 #[derive(Debug, Serialize, Deserialize)]
@@ -247,7 +255,7 @@ fn answer(sh: &Shared, tx: &SyncSender<Input>, req: &str) -> Vec<u8> {
     let (verb, arg) = req.split_once(' ').unwrap_or((req, ""));
     match verb {
         "snapshot" => {
-            let log = sh.log.lock().unwrap_or_else(|e| e.into_inner());
+            let log = sh.lock();
             snapshot::encode(log.table(), unix_now())
         }
         "ack" => {
@@ -256,7 +264,7 @@ fn answer(sh: &Shared, tx: &SyncSender<Input>, req: &str) -> Vec<u8> {
                 Err(e) => return format!("err not an ack: {e}\n").into_bytes(),
             };
             let r = {
-                let mut log = sh.log.lock().unwrap_or_else(|e| e.into_inner());
+                let mut log = sh.lock();
                 log.table_mut().apply_ack(&ack)
             };
             // Let the table thread see the change soon (snapshot policy).
@@ -269,6 +277,47 @@ fn answer(sh: &Shared, tx: &SyncSender<Input>, req: &str) -> Vec<u8> {
             }
         }
         _ => format!("err unknown request {verb:?}\n").into_bytes(),
+    }
+}
+
+/// Interface names by index, cached (interfaces come and go rarely; the
+/// cache is dropped when it grows past a bound).
+#[derive(Default)]
+struct IfNames(HashMap<u32, Option<String>>);
+
+impl IfNames {
+    fn get(&mut self, index: u32) -> Option<String> {
+        if self.0.len() > 1024 {
+            self.0.clear();
+        }
+        self.0
+            .entry(index)
+            .or_insert_with(|| crate::nft::netlink::nflog::if_name(index))
+            .clone()
+    }
+}
+
+/// What one queued input does to the host log.
+fn handle(log: &mut HostLog, input: Input, now: u64, names: &mut IfNames, notices: &mut Vec<String>) {
+    match input {
+        Input::Packet(p) => match ip_event(&p, now, log.index(), |i| names.get(i)) {
+            Some((e, attributed)) => {
+                log.counters.unattributed += u64::from(!attributed);
+                log.record(e, now, notices);
+            }
+            None => log.counters.inbound += 1,
+        },
+        Input::Dns(e) => log.record(*e, now, notices),
+        Input::Lost(k) => {
+            log.counters.nflog_lost += k;
+            log.lost(k, now.saturating_sub(1));
+        }
+        Input::Skipped(k) => log.counters.nflog_skipped += k,
+        Input::Reload(ix) => {
+            log::info!("hosts: attributing with {} listed prefixes", ix.len());
+            log.set_index(*ix);
+        }
+        Input::Wake => {}
     }
 }
 
@@ -290,7 +339,7 @@ impl Table {
         let mut refresh = Every::new(10, start);
         let mut expire = Every::new(60, start);
         let mut summary = Every::new(SUMMARY_PERIOD, start);
-        let mut ifnames: HashMap<u32, Option<String>> = HashMap::new();
+        let mut ifnames = IfNames::default();
         let mut rate_limited = RateLimited::default();
         let mut notices = Vec::new();
         // First look at leases and neighbours before any event; the
@@ -300,12 +349,7 @@ impl Table {
         loop {
             // Idle: one wake-up a second. Lines pending: soon, so that
             // `events` and `host` see a hit within a fraction of a second.
-            let pending = self
-                .shared
-                .log
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .has_pending();
+            let pending = self.shared.lock().has_pending();
             let wait = if pending {
                 FLUSH_DELAY
             } else {
@@ -315,42 +359,13 @@ impl Table {
             let disconnected = matches!(first, Err(RecvTimeoutError::Disconnected));
             let now = unix_now();
             {
-                let mut log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+                let mut log = self.shared.lock();
                 let mut next = first.ok();
                 let mut n = 0;
                 while let Some(input) = next {
-                    match input {
-                        Input::Packet(p) => {
-                            let e = ip_event(&p, now, log.index(), |i| {
-                                if ifnames.len() > 1024 {
-                                    ifnames.clear();
-                                }
-                                ifnames
-                                    .entry(i)
-                                    .or_insert_with(|| crate::nft::netlink::nflog::if_name(i))
-                                    .clone()
-                            });
-                            match e {
-                                Some((e, attributed)) => {
-                                    log.counters.unattributed += u64::from(!attributed);
-                                    log.record(e, now, &mut notices);
-                                }
-                                None => log.counters.inbound += 1,
-                            }
-                        }
-                        Input::Dns(e) => log.record(*e, now, &mut notices),
-                        Input::Lost(k) => {
-                            log.counters.nflog_lost += k;
-                            log.lost(k, now.saturating_sub(1));
-                        }
-                        Input::Skipped(k) => log.counters.nflog_skipped += k,
-                        Input::Reload(ix) => {
-                            log::info!("hosts: attributing with {} listed prefixes", ix.len());
-                            log.set_index(*ix);
-                        }
-                        Input::Wake => {}
-                    }
+                    handle(&mut log, input, now, &mut ifnames, &mut notices);
                     n += 1;
+                    // Bounded, so a control request gets the lock soon.
                     next = if n < 4096 { rx.try_recv().ok() } else { None };
                 }
                 let over = self.shared.overflow.swap(0, Ordering::Relaxed);
@@ -372,7 +387,7 @@ impl Table {
                 self.write_status(now);
             }
             if self.retention > 0 && expire.due(now) {
-                let mut log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+                let mut log = self.shared.lock();
                 let n = log.table_mut().expire(now, self.retention);
                 if n > 0 {
                     log::info!("hosts: {n} hosts unseen for longer than retention_days were dropped");
@@ -398,12 +413,7 @@ impl Table {
     }
 
     fn flush_events(&self) {
-        let lines = self
-            .shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take_lines();
+        let lines = self.shared.lock().take_lines();
         let log = self.store.events();
         if let Err(e) = log.append(&lines) {
             log::warn!("hosts: cannot write {}: {e}", log.path().display());
@@ -413,19 +423,14 @@ impl Table {
     /// Leases, ethers and neighbours when they changed; the kernel's
     /// count of blocked packets the rate limit kept from NFLOG.
     fn refresh(&mut self, rl: &mut RateLimited, now: u64) {
-        let anonymous = self
-            .shared
-            .log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .has_anonymous_hosts();
+        let anonymous = self.shared.lock().has_anonymous_hosts();
         if let Some(en) = self.sources.refresh(anonymous) {
-            let mut log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+            let mut log = self.shared.lock();
             log.set_enrichment(en);
         }
         if self.nflog {
             if let Some(n) = rl.read(&self.nft_table, now) {
-                let mut log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+                let mut log = self.shared.lock();
                 log.counters.rate_limited += n.0;
                 log.lost(n.0, n.1);
             }
@@ -434,7 +439,7 @@ impl Table {
 
     fn maybe_snapshot(&mut self, now: u64, stopping: bool) {
         let (bytes, generation) = {
-            let log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+            let log = self.shared.lock();
             let generation = log.table().generation();
             if !self.policy.due(now, generation, stopping) {
                 return;
@@ -444,7 +449,7 @@ impl Table {
         match self.store.save(&bytes) {
             Ok(()) => {
                 self.policy.written(now, generation);
-                let mut log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+                let mut log = self.shared.lock();
                 log.counters.snapshot_writes += 1;
                 log::info!(
                     "hosts: snapshot written to {}",
@@ -462,7 +467,7 @@ impl Table {
     }
 
     fn write_status(&self, now: u64) {
-        let log = self.shared.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = self.shared.lock();
         let status = Status {
             time: now,
             table: log.stats(),
