@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     };
     for (i, line) in text.lines().enumerate() {
         if let Ok(e) = Event::from_line(line, i + 1) {
-            assert_eq!(Event::from_line(&e.to_line(), 1).as_ref(), Ok(&e), "round trip of {line:?}");
+            assert_eq!(
+                Event::from_line(&e.to_line(), 1).as_ref(),
+                Ok(&e),
+                "round trip of {line:?}"
+            );
         }
     }
     let _ = table::parse_acks(text);
