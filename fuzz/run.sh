@@ -17,3 +17,14 @@ echo "== dns_packet for ${secs}s"
 mkdir -p fuzz/corpus/dns_packet
 cargo +nightly fuzz run dns_packet fuzz/corpus/dns_packet -- \
     -max_total_time="$secs" -max_len=4096 -print_final_stats=1
+# nflog_packet is seeded with kernel-shaped messages built by
+# nflog::packet_msg (fuzz/seeds/nflog_packet; an input starting with 0xff
+# is a packet payload wrapped in such a message).
+echo "== nflog_packet for ${secs}s"
+mkdir -p fuzz/corpus/nflog_packet
+cargo +nightly fuzz run nflog_packet fuzz/corpus/nflog_packet fuzz/seeds/nflog_packet -- \
+    -max_total_time="$secs" -max_len=512 -print_final_stats=1
+echo "== hosts_parsers for ${secs}s"
+mkdir -p fuzz/corpus/hosts_parsers
+cargo +nightly fuzz run hosts_parsers fuzz/corpus/hosts_parsers -- \
+    -max_total_time="$secs" -max_len=4096 -print_final_stats=1
