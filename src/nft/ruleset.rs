@@ -402,6 +402,14 @@ mod tests {
         };
         let r = ruleset(&cfg);
         assert!(r.contains("log prefix \"iocguard out \" group 7"));
+        // The NFLOG reader tells the chains apart by these prefixes.
+        use crate::nft::netlink::nflog::Chain;
+        for c in [Chain::Fwd, Chain::Out, Chain::In] {
+            assert!(
+                r.contains(&format!("log prefix \"{}\" group 7", c.prefix())),
+                "{c:?}"
+            );
+        }
         assert!(r.contains("add rule inet blk block_fwd drop"));
         assert!(!r.contains("reject with"));
         assert!(r.contains(

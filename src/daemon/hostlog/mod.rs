@@ -394,12 +394,7 @@ impl Table {
                 }
             }
             if summary.due(now) {
-                let lines = self
-                    .shared
-                    .log
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .summary(now);
+                let lines = self.shared.lock().summary(now);
                 for line in lines {
                     eprintln!("{line}");
                 }
