@@ -28,6 +28,7 @@ pub mod linelog;
 pub mod nft;
 pub mod qtype;
 pub mod rate;
+pub mod report;
 pub mod sign;
 pub mod state;
 pub mod sync;

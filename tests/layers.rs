@@ -24,7 +24,9 @@ const LAYERS: &[&[&str]] = &[
     // The configuration, the network client, the on-disk cache, linting.
     &["config", "fetch", "state", "check"],
     // Enforcement and detection edges, the IT centre's tools.
-    &["nft", "dns", "hosts", "report", "notice", "feedtool"],
+    &["nft", "dns", "hosts", "feedtool"],
+    // What the unit tells its IT centre and its users (reads the hosts).
+    &["report", "notice"],
     // The sync run: fetch → verify → parse → guard → install.
     &["sync"],
     // The daemon's event loop.
