@@ -2,6 +2,7 @@
 //!
 //!     hostbench decode|record real|flood N     # prints one line per checkpoint
 //!     hostbench snapshot N > hosts.json        # a table of N realistic hosts
+//!     hostbench load hosts.json [CAPACITY]     # VmRSS of reading it back
 //!
 //! `record` runs what the daemon does per logged packet: netlink messages
 //! (kernel-shaped, 32 per datagram like the daemon's `NFULA_CFG_QTHRESH`)
@@ -405,11 +406,16 @@ fn run(mode: &str, mix: &str, total: u64) {
 /// hostname, an IPv4 and an IPv6 address, two listed addresses and two
 /// listed domains hit, a few ports.
 fn snapshot_of(n: u32, now: u64) -> Vec<u8> {
+    if n > 64_000 {
+        fail(format!(
+            "snapshot: at most 64000 hosts (one 10.20.0.0/16), not {n}"
+        ));
+    }
     let mut t = HostTable::new(n as usize);
     let mut rng = Rng::new(3);
     for i in 0..n {
         let mac = Mac([0x3c, 0x22, 0xfb, 0x20, (i >> 8) as u8, i as u8]);
-        let v4 = IpAddr::V4(Ipv4Addr::new(10, 20 + (i >> 16) as u8, (i >> 8) as u8, i as u8));
+        let v4 = IpAddr::V4(Ipv4Addr::new(10, 20, (i / 250) as u8, 2 + (i % 250) as u8));
         let v6 = IpAddr::V6(Ipv6Addr::new(
             0x2001, 0xdb8, 0, 2, 0x3e22, 0xfbff, 0xfe20, i as u16,
         ));
@@ -457,6 +463,26 @@ fn snapshot_of(n: u32, now: u64) -> Vec<u8> {
     snapshot::encode(&t, now)
 }
 
+/// Where the daemon's memory for a restored table goes: VmRSS before
+/// and after reading and decoding snapshot `path` (build for the musl
+/// target to see what the router's allocator does).
+fn load(path: &str, capacity: usize) {
+    let (_, before) = memory();
+    let bytes = std::fs::read(path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+    let (_, read) = memory();
+    let restored = snapshot::decode(&bytes, capacity).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+    let (_, decoded) = memory();
+    let file_kb = bytes.len() / 1024;
+    drop(bytes);
+    let (hwm, table) = memory();
+    println!(
+        "hostbench load hosts={} file_kb={file_kb} vm_rss_kb: start={before} read={read} decoded={decoded} table={table} (table - start = {} kB, {} B/host) vm_hwm_kb={hwm}",
+        restored.table.len(),
+        table.saturating_sub(before),
+        table.saturating_sub(before) * 1024 / restored.table.len().max(1) as u64
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
@@ -480,6 +506,7 @@ fn main() {
                 exit(1);
             }
         }
+        "load" => load(arg(2), num(3, CAPACITY as u64) as usize),
         mode => run(mode, arg(2), num(3, 1_000_000)),
     }
 }
