@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 bash benches/parse.sh
 bash benches/nft.sh
 bash benches/dns.sh
+bash benches/hosts.sh

@@ -18,7 +18,7 @@ pub mod hostlog;
 pub mod pid;
 mod signals;
 
-pub use convert::host_event;
+pub use convert::{host_event, ip_event};
 pub use error::DaemonError;
 pub use pid::{notify_reload, reload_target, write_pid_file, NoDaemon, PID_FILE};
 pub use signals::{on_signal, signal_loop, Handled};

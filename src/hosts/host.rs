@@ -65,6 +65,7 @@ pub struct IndicatorHits {
     /// Hits counted.
     pub hits: u64,
     /// Feeds that list it (at most [`FEEDS_PER_INDICATOR`]).
+    #[serde(deserialize_with = "exact")]
     pub feeds: Vec<String>,
     /// More feeds listed it than were kept.
     #[serde(default, skip_serializing_if = "is_false")]
@@ -200,6 +201,7 @@ pub struct Host {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// Addresses seen, newest first, at most [`ADDRS_PER_HOST`].
+    #[serde(deserialize_with = "exact")]
     pub addrs: Vec<SeenAddr>,
     /// Addresses forgotten because the list was full.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -217,12 +219,13 @@ pub struct Host {
     /// Blocked queries counted.
     pub dns_hits: u64,
     /// Indicators hit, in order of first hit, at most [`INDICATORS_PER_HOST`].
+    #[serde(deserialize_with = "exact")]
     pub indicators: Vec<IndicatorHits>,
     /// Hits on indicators beyond the kept ones.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub other_hits: u64,
     /// Destination ports hit, in order of first hit, at most [`PORTS_PER_HOST`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "exact")]
     pub ports: Vec<PortHits>,
     /// Hits on ports beyond the kept ones.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -233,6 +236,17 @@ pub struct Host {
     /// Times it went from acknowledged to reinfected.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reinfections: u32,
+}
+
+/// A list read from a snapshot, trimmed to its length as soon as it is
+/// read: serde_json gives every list at least 4 slots, which for 4096
+/// hosts was ~1.2 MB of empty feed slots alone. Trimming each list at
+/// once (not the whole table afterwards) lets the next list reuse the
+/// freed block instead of leaving it as a hole in the heap.
+fn exact<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    let mut v = Vec::<T>::deserialize(d)?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 fn is_false(b: &bool) -> bool {
