@@ -21,7 +21,7 @@ pub enum MergeError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A report larger than `MAX_REPORT_BYTES`.
+    /// A report larger than [`super::merge::MAX_REPORT_BYTES`].
     #[error("{file}: more than {max} bytes, too large for a unit report")]
     TooLarge {
         /// The file.
