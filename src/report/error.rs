@@ -1,7 +1,7 @@
 //! Why the IT centre's merge of units' reports (or a unit's signing of its
 //! own) was refused. Its own file so that both [`super::signed`] (keys,
-//! signatures) and [`super::merge`] can name it without depending on each
-//! other.
+//! signatures) and [`super::merge`](mod@super::merge) can name it without
+//! depending on each other.
 //!
 //! Every message is one sentence that starts with the file it is about,
 //! so an admin merging fifty reports knows which one to send back. Unit

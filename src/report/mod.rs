@@ -1,8 +1,9 @@
 //! The campaign report: the unit's statistics in the ministry's template
 //! ([`model`]), built from the host table ([`build`]) with a drafted
 //! assessment ([`assess`]); the IT centre's merge of units' reports
-//! ([`merge`]), checked against the units' signatures ([`signed`]) when
-//! their keys are given, refused for the reasons in [`error`].
+//! ([`merge`](mod@merge)), checked against the units' signatures
+//! ([`signed`]) when their keys are given, refused for the reasons in
+//! [`error`].
 
 pub mod assess;
 pub mod build;
