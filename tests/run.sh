@@ -29,6 +29,7 @@ REQUIREMENTS=(
   "hosts_lab root ip nft python3"
   "dns_netns root ip dnsmasq dig"
   "minisign minisign"
+  "report_merge minisign"
   "sync minisign"
   "sync_http minisign"
   "fetch ipv6-loopback"
