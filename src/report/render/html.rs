@@ -23,6 +23,7 @@ table{border-collapse:collapse;width:100%;margin:.5em 0 1em}
 th,td{border:1px solid #444;padding:.2em .4em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#eee}
 td.n,th.n{text-align:right;white-space:nowrap}
+td.k{white-space:nowrap}
 tr.sub td:nth-child(2){padding-left:1.6em}
 tr.total td{font-weight:bold}
 table.hosts{font-size:9.5pt}
@@ -80,15 +81,16 @@ fn prose(out: &mut String, text: &str, none: &str) {
     }
 }
 
-/// A table: `head` (plain text), rows of cells already escaped; `right`
-/// marks the count columns.
-fn table(out: &mut String, class: &str, head: &[&str], right: &[bool], rows: &[(String, Vec<String>)]) {
-    let num = |i: usize| {
-        if right.get(i) == Some(&true) {
-            " class=\"n\""
-        } else {
-            ""
-        }
+/// Classes of the host table's columns: counts right-aligned (`n`), MAC
+/// and times kept on one line (`k`) so that they read at a glance.
+const HOST_CLASSES: [&str; 9] = ["", "k", "", "k", "k", "n", "n", "", ""];
+
+/// A table: `head` (plain text), rows of cells already escaped; `cols`:
+/// each column's class (`n` for counts).
+fn table(out: &mut String, class: &str, head: &[&str], cols: &[&str], rows: &[(String, Vec<String>)]) {
+    let num = |i: usize| match cols.get(i) {
+        Some(c) if !c.is_empty() => format!(" class=\"{c}\""),
+        _ => String::new(),
     };
     let _ = write!(out, "<table class=\"{class}\">\n<thead><tr>");
     for (i, h) in head.iter().enumerate() {
@@ -128,7 +130,7 @@ fn figures(out: &mut String, f: &Figures, lang: Lang, merged: bool) {
             )
         })
         .collect();
-    table(out, "figures", &w.columns, &[false, false, true, false], &rows);
+    table(out, "figures", &w.columns, &["", "", "n", ""], &rows);
 }
 
 /// One unit's report.
@@ -178,7 +180,7 @@ pub fn unit(r: &UnitReport, lang: Lang) -> String {
             )
         })
         .collect();
-    table(&mut b, "feeds", &w.feed_columns, &[false, true, false], &feeds);
+    table(&mut b, "feeds", &w.feed_columns, &["", "n", ""], &feeds);
     let _ = writeln!(
         b,
         "<p><span class=\"label\">{}:</span> {}<br><span class=\"label\">{}:</span> {} UTC<br>{}</p>",
@@ -203,7 +205,7 @@ pub fn unit(r: &UnitReport, lang: Lang) -> String {
                 )
             })
             .collect();
-        table(&mut b, "hosts", &w.host_columns, &cells::HOST_RIGHT, &rows);
+        table(&mut b, "hosts", &w.host_columns, &HOST_CLASSES, &rows);
         if r.hosts.iter().any(|h| h.ip_hits_lower_bound) {
             let _ = writeln!(b, "<p class=\"foot\">{}</p>", escape(w.lower_bound));
         }
@@ -229,8 +231,8 @@ pub fn merged(m: &MergedReport, lang: Lang) -> String {
     let _ = writeln!(b, "<h2>{}</h2>", escape(w.merged_sections[1]));
     let mut head: Vec<&str> = w.unit_columns.to_vec();
     head.extend(Row::ALL.iter().map(|&r| lang::row(lang, r).0));
-    let mut right = vec![true, false, false, false];
-    right.extend([true; 10]);
+    let mut right = vec!["n", "", "", ""];
+    right.extend(["n"; 10]);
     let mut rows: Vec<(String, Vec<String>)> = m
         .units
         .iter()
