@@ -284,3 +284,35 @@ fn every_format_renders_an_empty_report() {
     let t = render::unit(&r, Lang::En, Format::Text);
     assert!(t.contains("No device was detected in the reporting period."));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Any hostname, note, unit or feed name renders in every format
+    /// without a panic, one text line and one Markdown row per host, and
+    /// no markup in the HTML.
+    #[test]
+    fn any_untrusted_text_renders_safely(
+        name in proptest::prelude::any::<String>(),
+        other in "[\\PC\\t\\n\\r\u{202e}|<>&\"'=+@-]{0,60}",
+    ) {
+        let mut r = unit(Lang::Vi);
+        r.unit = other.clone();
+        r.hosts[0].hostname = Some(name.clone());
+        r.hosts[1].hostname = Some(other.clone());
+        r.hosts[1].note = Some(name.clone());
+        r.feeds[0].name = name.clone();
+        r.proposals = other.clone();
+        for lang in [Lang::Vi, Lang::En] {
+            let t = render::unit(&r, lang, Format::Text);
+            proptest::prop_assert_eq!(host_lines(&t).len(), 2 + r.hosts.len());
+            let md = render::unit(&r, lang, Format::Md);
+            let rows = md.lines().skip_while(|l| !l.starts_with("## 4.")).filter(|l| l.starts_with('|')).count();
+            proptest::prop_assert_eq!(rows, 2 + r.hosts.len());
+            let h = render::unit(&r, lang, Format::Html);
+            proptest::prop_assert!(!h.contains("<script") && !h.contains("<b>"));
+            let csv = render::unit(&r, lang, Format::Csv);
+            proptest::prop_assert_eq!(parse_csv(csv.strip_prefix('\u{feff}').unwrap()).len(), 1 + r.hosts.len());
+        }
+    }
+}
