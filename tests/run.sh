@@ -35,6 +35,7 @@ REQUIREMENTS=(
   "fetch ipv6-loopback"
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
+  "report_html chromium"
 )
 
 in_ci() {

@@ -35,6 +35,8 @@ pub enum Need {
     Ipv6Loopback,
     /// `python3` (raw Ethernet frames for the lab's spoofed flood).
     Python3,
+    /// `chromium` (the HTML report rendered headless).
+    Chromium,
 }
 
 impl Need {
@@ -50,6 +52,7 @@ impl Need {
             Need::Shellcheck => "shellcheck",
             Need::Python3 => "python3",
             Need::Ipv6Loopback => "ipv6-loopback",
+            Need::Chromium => "chromium",
         }
     }
 
