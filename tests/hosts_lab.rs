@@ -169,11 +169,9 @@ for i in range({n}):
         .unwrap());
 }
 
-#[test]
-#[ignore = "needs root, ip, nft and python3: make test runs it when present"]
-fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
-    require(&[Need::Root, Need::Ip, Need::Nft, Need::Python3]);
-    let lab = Lab::new();
+/// The lab's feed, leases and configuration (`extra` lines added to the
+/// main section), synced; returns the configuration's path.
+fn setup(lab: &Lab, extra: &str) -> PathBuf {
     let dir = lab.run_dir.clone();
     let feed = lab.feed("campaign.txt", "203.0.113.64/26\n2001:db8:3::/64\nevil.example\n");
     std::fs::write(
@@ -201,6 +199,7 @@ fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
              \tlist lan '2001:db8:1::/64'\n\
              \tlist allow_reserved '203.0.113.0/24'\n\
              \tlist allow_reserved '2001:db8::/32'\n\
+             {extra}\
              config dns 'dns'\n\
              \toption mode 'front'\n\
              \tlist listen '192.0.2.1:53'\n\
@@ -213,6 +212,16 @@ fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
     )
     .unwrap();
     ok(lab.iocguard(&["--config", cfg.to_str().unwrap(), "sync"]));
+    cfg
+}
+
+#[test]
+#[ignore = "needs root, ip, nft and python3: make test runs it when present"]
+fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
+    require(&[Need::Root, Need::Ip, Need::Nft, Need::Python3]);
+    let lab = Lab::new();
+    let dir = lab.run_dir.clone();
+    let cfg = setup(&lab, "");
     let daemon = Daemon::start(&lab, &cfg, "daemon1.log");
 
     // One machine, three hits: a listed IPv4 and IPv6 destination, a
@@ -422,4 +431,140 @@ fn the_host_log_names_the_infected_lan_host_and_survives_a_flood() {
     assert!(infected <= 61, "syslog is not flooded: {infected} lines");
     assert!(log2.contains("event=host_evicted"), "{log2}");
     assert!(daemon.stop().success());
+}
+
+#[test]
+#[ignore = "needs root, ip and nft: make test runs it when present"]
+fn the_report_counts_two_lan_hosts_and_matches_the_kernel_counters() {
+    require(&[Need::Root, Need::Ip, Need::Nft]);
+    let lab = Lab::new();
+    let cfg = setup(
+        &lab,
+        "\toption unit 'Phòng Kỹ thuật'\n\toption orgs_informed '12'\n",
+    );
+    // A second machine on the same LAN: a macvlan of the LAN link with
+    // its own MAC and address, in its own namespace.
+    let lan2 = format!("{}-2", lab.lan);
+    lab::sh("ip", &["netns", "add", &lan2]);
+    #[rustfmt::skip]
+    let steps: &[&[&str]] = &[
+        &["-n", &lab.lan, "link", "add", "m1", "link", "eth0", "address", "02:00:00:00:01:11", "type", "macvlan", "mode", "bridge"],
+        &["-n", &lab.lan, "link", "set", "m1", "netns", &lan2],
+        &["-n", &lan2, "addr", "add", "192.0.2.11/24", "dev", "m1"],
+        &["-n", &lan2, "link", "set", "m1", "up"],
+        &["-n", &lan2, "link", "set", "lo", "up"],
+        &["-n", &lan2, "route", "add", "default", "via", "192.0.2.1"],
+    ];
+    for s in steps {
+        lab::sh("ip", s);
+    }
+    let _cleanup = NetnsGuard(lan2.clone());
+    let daemon = Daemon::start(&lab, &cfg, "daemon.log");
+    let lan = lab.lan.clone();
+    for _ in 0..3 {
+        assert_eq!(
+            in_ns(&lan, || tcp_probe(
+                sa("203.0.113.70:8080"),
+                Duration::from_secs(2)
+            )),
+            Tcp::Reset
+        );
+    }
+    assert_eq!(dns_rcode(&lab, "192.0.2.1:53", "c2.evil.example"), 3);
+    let mut up = false;
+    for _ in 0..50 {
+        // The second host's first packets wait for ARP; retry until it
+        // reaches the router.
+        if in_ns(&lan2, || {
+            tcp_probe(sa("203.0.113.80:8080"), Duration::from_secs(2))
+        }) == Tcp::Reset
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(up, "the second host never reached the router");
+    assert_eq!(
+        in_ns(&lan2, || tcp_probe(
+            sa("203.0.113.81:8080"),
+            Duration::from_secs(2)
+        )),
+        Tcp::Reset
+    );
+    let mut doc = Value::Null;
+    wait_for(Duration::from_secs(10), "both hosts", || {
+        doc = hosts(&lab, &cfg, &[]);
+        doc["hosts"].as_array().is_some_and(|h| h.len() == 2)
+            && doc["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["ip_hits"].as_u64().unwrap())
+                .sum::<u64>()
+                == 5
+    });
+    let report = |args: &[&str]| {
+        let mut a = vec!["--config", cfg.to_str().unwrap(), "report"];
+        a.extend_from_slice(args);
+        ok(lab.iocguard(&a))
+    };
+    let r: Value = serde_json::from_str(&report(&["--format", "json"])).expect("report json");
+    assert_eq!(r["unit"], "Phòng Kỹ thuật");
+    assert_eq!(r["orgs_informed"], 12);
+    assert_eq!(r["orgs_deployed"], 1);
+    let d = &r["devices"];
+    assert_eq!(
+        (d["detected"].as_u64(), d["by_ip"].as_u64(), d["by_both"].as_u64()),
+        (Some(2), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["blocked"]["dns_queries"], 1);
+    // Exactly the kernel's count: five SYNs, each answered with a reset.
+    let st = ok(Command::new("ip")
+        .args(["netns", "exec", &lab.router, env!("CARGO_BIN_EXE_iocguard")])
+        .args(["--config", cfg.to_str().unwrap(), "status", "--json"])
+        .output()
+        .unwrap());
+    let st: Value = serde_json::from_str(&st).unwrap();
+    let counter = |n: &str| {
+        st["counters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()["packets"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(counter("blocked_fwd") + counter("blocked_out"), 5);
+    assert_eq!(r["blocked"]["connections"], 5, "{r}");
+    assert_eq!(r["indicators"]["ip_prefixes"], 2);
+    assert_eq!(r["indicators"]["domains"], 1);
+    assert_eq!(r["feeds"][0]["name"], "campaign");
+    // The same hosts as `hosts` lists.
+    let macs = |v: &Value| {
+        let mut m: Vec<String> = v["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["mac"].as_str().unwrap().to_string())
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(macs(&r), macs(&doc));
+    let text = report(&[]);
+    assert!(text.contains("Phòng Kỹ thuật"), "{text}");
+    eprintln!("$ iocguard report\n{text}");
+    assert!(daemon.stop().success());
+}
+
+/// Deletes a namespace the `Lab` does not know about.
+struct NetnsGuard(String);
+
+impl Drop for NetnsGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
 }

@@ -34,6 +34,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "recent hits, both kinds: blocked packets and blocked queries",
     ),
     (
+        "report",
+        "the campaign report in the ministry's template; `report merge` for the IT centre",
+    ),
+    (
         "check",
         "lint feed files: format, accepted and rejected lines, aggregate",
     ),
@@ -73,6 +77,8 @@ pub fn help(topic: Option<&str>) -> String {
         Some("hosts") => HOSTS_HELP.into(),
         Some("host") => HOST_HELP.into(),
         Some("ack") => ACK_HELP.into(),
+        Some("report") => REPORT_HELP.into(),
+        Some("report merge") => REPORT_MERGE_HELP.into(),
         Some("export-dnsmasq") => EXPORT_DNSMASQ_HELP.into(),
         Some("feed build") => FEED_BUILD_HELP.into(),
         Some("feed sign") => FEED_SIGN_HELP.into(),
@@ -221,6 +227,61 @@ options:
 exit codes:
   0  printed (possibly nothing)
   2  bad usage or configuration
+";
+
+const REPORT_HELP: &str = "\
+usage: iocguard [--config PATH] report [--since WHEN] [--until WHEN] [--lang vi|en]
+                [--format text|md|html|json|csv] [--out FILE] [--sign KEYFILE]
+                [--informed N] [--deployed N] [--assessment TEXT] [--proposals TEXT]
+
+Writes the unit's campaign report in the ministry's template (Phụ lục —
+Mẫu thống kê, báo cáo kết quả triển khai): unit name, assessment,
+proposals, and the statistics table — organisations informed and deploying
+(admin inputs), then what the router's data proves: devices detected
+(by IP, DNS, both), handled, re-infected; blocked connection attempts
+(kernel counters, exact) and DNS queries; indicators and feeds in force.
+Reads the running daemon's host table (or the last snapshot) without
+stopping it; the hosts are those `iocguard hosts --since` lists.
+
+options:
+  --since WHEN       period start [option campaign_start, else everything]
+  --until WHEN       period end [now]
+  --lang vi|en       language [vi]; dates dd/mm/yyyy in vi
+  --format F         text, md, html (one self-contained file, prints on A4),
+                     json (for `report merge`), csv (the host list, for Excel)
+  --out FILE         write to FILE [stdout]
+  --sign KEYFILE     minisign secret key: also write FILE.minisig
+  --informed N       template row 1 [option orgs_informed]
+  --deployed N       template row 2 [option orgs_deployed, else 1]
+  --assessment TEXT  replaces the drafted assessment [option assessment]
+  --proposals TEXT   proposals [option proposals]
+
+exit codes:
+  0  written
+  2  bad usage or configuration
+  4  the output or the signature could not be written
+";
+
+const REPORT_MERGE_HELP: &str = "\
+usage: iocguard report merge FILE… [--roster FILE] [--keys DIR] [--lang vi|en]
+                [--format text|md|html|json|csv] [--out FILE]
+
+The IT centre's view: units' JSON reports summed row by row, each unit
+listed with its figures. Refused, naming the files: a report that is
+truncated, tampered with or of another schema; two reports of the same
+unit for overlapping periods; with --keys, a report without a good
+signature (FILE.minisig) by its unit's key.
+
+options:
+  --roster FILE   units expected, one per line: those without a report
+                  are listed as missing
+  --keys DIR      units' minisign public keys, DIR/UNIT.pub
+  --lang, --format, --out   as for `iocguard report`
+
+exit codes:
+  0  merged
+  2  bad usage, or a report was refused
+  4  the output could not be written
 ";
 
 const HOSTS_HELP: &str = "\

@@ -71,6 +71,8 @@ pub enum Command {
     },
     /// `iocguard feed build|sign|verify|keygen …`: the central side.
     Feed(FeedCommand),
+    /// `iocguard report [merge] …`: the campaign report.
+    Report(ReportCommand),
     /// `iocguard run`: the daemon (DNS sinkhole; reloads on SIGHUP).
     Run,
     /// `iocguard events [--tail N]`: recent blocked DNS queries.
@@ -216,6 +218,54 @@ pub enum FeedCommand {
     },
 }
 
+/// Output options shared by `report` and `report merge`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReportOutput {
+    /// `--lang vi|en` (default vi).
+    pub lang: Option<String>,
+    /// `--format text|md|html|json|csv` (default text).
+    pub format: Option<String>,
+    /// `--out FILE` (default stdout).
+    pub out: Option<String>,
+}
+
+/// `iocguard report …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportCommand {
+    /// `report [--since W] [--until W] [--informed N] [--deployed N]
+    /// [--assessment T] [--proposals T] [--sign KEY] OUTPUT`.
+    Unit {
+        /// `--since WHEN`.
+        since: Option<String>,
+        /// `--until WHEN`.
+        until: Option<String>,
+        /// `--informed N`: template row 1.
+        informed: Option<u64>,
+        /// `--deployed N`: template row 2.
+        deployed: Option<u64>,
+        /// `--assessment TEXT`.
+        assessment: Option<String>,
+        /// `--proposals TEXT`.
+        proposals: Option<String>,
+        /// `--sign KEYFILE`: minisign secret key; the signature goes to
+        /// `OUT.minisig`.
+        sign: Option<String>,
+        /// Output.
+        output: ReportOutput,
+    },
+    /// `report merge FILE… [--roster FILE] [--keys DIR] OUTPUT`.
+    Merge {
+        /// Units' JSON reports.
+        files: Vec<String>,
+        /// `--roster FILE`: units expected.
+        roster: Option<String>,
+        /// `--keys DIR`: units' public keys (`UNIT.pub`).
+        keys: Option<String>,
+        /// Output.
+        output: ReportOutput,
+    },
+}
+
 /// Parses the full argument list (without the program name).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Command), lexopt::Error> {
     let mut p = lexopt::Parser::from_args(args);
@@ -245,6 +295,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<(Common, Comman
         "feed" => parse_feed(&mut p, &mut common)?,
         "run" | "events" | "export-dnsmasq" => parse_dns(&sub, &mut p, &mut common)?,
         "hosts" | "host" | "ack" => parse_hosts(&sub, &mut p, &mut common)?,
+        "report" => parse_report(&mut p, &mut common)?,
         "help" => {
             // `help feed sign`: every word names the topic.
             let mut words = Vec::new();
@@ -306,6 +357,67 @@ fn parse_sync(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt:
         }
     }
     Ok(Command::Sync { force, no_apply })
+}
+
+fn parse_report(p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
+    let mut merge = false;
+    let mut output = ReportOutput::default();
+    let (mut since, mut until, mut informed, mut deployed) = (None, None, None, None);
+    let (mut assessment, mut proposals, mut sign) = (None, None, None);
+    let (mut files, mut roster, mut keys) = (Vec::new(), None, None);
+    let mut first = true;
+    while let Some(arg) = p.next()? {
+        let at_start = std::mem::replace(&mut first, false);
+        match arg {
+            Long("config") => c.config = Some(p.value()?.string()?),
+            Short('v') => c.verbose += 1,
+            Long("help") | Short('h') => {
+                return Ok(Command::Help(Some(
+                    if merge { "report merge" } else { "report" }.into(),
+                )))
+            }
+            Long("lang") => output.lang = Some(p.value()?.string()?),
+            Long("format") => output.format = Some(p.value()?.string()?),
+            Long("json") => output.format = Some("json".into()),
+            Long("out") => output.out = Some(p.value()?.string()?),
+            Value(v) if at_start && v == "merge" => merge = true,
+            Value(v) if merge => files.push(v.string()?),
+            Long("roster") if merge => roster = Some(p.value()?.string()?),
+            Long("keys") if merge => keys = Some(p.value()?.string()?),
+            Long("since") if !merge => since = Some(p.value()?.string()?),
+            Long("until") if !merge => until = Some(p.value()?.string()?),
+            Long("informed") if !merge => informed = Some(p.value()?.parse()?),
+            Long("deployed") if !merge => deployed = Some(p.value()?.parse()?),
+            Long("assessment") if !merge => assessment = Some(p.value()?.string()?),
+            Long("proposals") if !merge => proposals = Some(p.value()?.string()?),
+            Long("sign") if !merge => sign = Some(p.value()?.string()?),
+            other => return Err(other.unexpected()),
+        }
+    }
+    if merge {
+        if files.is_empty() {
+            return Err("report merge needs the units' JSON reports".into());
+        }
+        return Ok(Command::Report(ReportCommand::Merge {
+            files,
+            roster,
+            keys,
+            output,
+        }));
+    }
+    if sign.is_some() && output.out.is_none() {
+        return Err("--sign needs --out FILE: the signature is written beside it".into());
+    }
+    Ok(Command::Report(ReportCommand::Unit {
+        since,
+        until,
+        informed,
+        deployed,
+        assessment,
+        proposals,
+        sign,
+        output,
+    }))
 }
 
 fn parse_hosts(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
@@ -732,6 +844,54 @@ mod tests {
                 force: true,
                 no_apply: false
             }
+        );
+    }
+
+    #[test]
+    fn report_commands() {
+        let out = |format: &str, o: Option<&str>| ReportOutput {
+            lang: Some("en".into()),
+            format: Some(format.into()),
+            out: o.map(Into::into),
+        };
+        assert_eq!(
+            parse(args(
+                "report --since 2026-01-01 --lang en --format html --informed 12 --out r.html"
+            ))
+            .unwrap()
+            .1,
+            Command::Report(ReportCommand::Unit {
+                since: Some("2026-01-01".into()),
+                until: None,
+                informed: Some(12),
+                deployed: None,
+                assessment: None,
+                proposals: None,
+                sign: None,
+                output: out("html", Some("r.html")),
+            })
+        );
+        assert_eq!(
+            parse(args(
+                "report merge a.json b.json --roster u.txt --keys k --lang en --json"
+            ))
+            .unwrap()
+            .1,
+            Command::Report(ReportCommand::Merge {
+                files: vec!["a.json".into(), "b.json".into()],
+                roster: Some("u.txt".into()),
+                keys: Some("k".into()),
+                output: out("json", None),
+            })
+        );
+        assert!(parse(args("report merge")).is_err());
+        assert!(parse(args("report --sign k.key")).is_err(), "--sign needs --out");
+        assert!(parse(args("report merge a.json --since 7d")).is_err());
+        assert!(parse(args("report --keys k")).is_err());
+        assert!(parse(args("report --informed many")).is_err());
+        assert_eq!(
+            parse(args("report merge --help")).unwrap().1,
+            Command::Help(Some("report merge".into()))
         );
     }
 

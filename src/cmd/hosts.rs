@@ -16,13 +16,15 @@ use crate::exit::Exit;
 use crate::hosts::{self, render, Ack, Event, HostTable, QueryError};
 
 /// Where the table came from.
-enum Source {
+pub(super) enum Source {
+    /// The running daemon's, over the control socket.
     Daemon,
+    /// The snapshot on flash with the ack journal replayed.
     Snapshot,
 }
 
 /// The current table: the daemon's, else the snapshot's.
-fn table(cfg: &Config) -> Result<(HostTable, Source), CmdError> {
+pub(super) fn table(cfg: &Config) -> Result<(HostTable, Source), CmdError> {
     let store = Store::new(&cfg.main.state_dir, &cfg.main.run_dir);
     match control::request(&store.socket_path(), "snapshot") {
         Ok(bytes) => hosts::snapshot::decode(&bytes, cfg.main.host_capacity as usize)

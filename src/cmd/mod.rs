@@ -12,6 +12,7 @@ mod hosts;
 mod inputs;
 mod lint;
 mod output;
+mod report;
 mod run;
 mod sync;
 
@@ -93,6 +94,7 @@ pub fn run(common: &Common, cmd: Command) -> CmdResult {
             count,
         } => enforce::status(common, table, run_dir, count),
         Command::Feed(f) => feed::run(common, f),
+        Command::Report(r) => report::run(common, r),
         Command::Run => run::daemon(common),
         Command::Events { tail, kind } => hosts::recent(common, tail, kind.as_deref()),
         Command::Hosts { since, state, csv } => hosts::list(common, since.as_deref(), state.as_deref(), csv),

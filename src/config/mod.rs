@@ -48,6 +48,14 @@ pub struct Main {
     pub unit: String,
     /// Report period start.
     pub campaign_start: Option<String>,
+    /// Report row 1 (organisations informed), when given.
+    pub orgs_informed: Option<u64>,
+    /// Report row 2 (organisations that deployed the campaign).
+    pub orgs_deployed: u64,
+    /// The admin's report assessment (empty: drafted).
+    pub assessment: String,
+    /// The admin's report proposals.
+    pub proposals: String,
     /// Flash state directory.
     pub state_dir: PathBuf,
     /// RAM state directory.
@@ -213,6 +221,12 @@ impl Config {
             enabled: parse_bool(&m("enabled")),
             unit: m("unit"),
             campaign_start: Some(m("campaign_start")).filter(|v| !v.is_empty()),
+            orgs_informed: Some(m("orgs_informed"))
+                .filter(|v| !v.is_empty())
+                .map(|v| num(&v)),
+            orgs_deployed: num(&m("orgs_deployed")),
+            assessment: m("assessment"),
+            proposals: m("proposals"),
             state_dir: PathBuf::from(m("state_dir")),
             run_dir: PathBuf::from(m("run_dir")),
             table: m("table"),

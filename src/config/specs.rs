@@ -81,6 +81,28 @@ pub const SPECS: &[Spec] = &[
     opt("iocguard", "campaign_start", Ty::Date, "", "report period start"),
     opt(
         "iocguard",
+        "orgs_informed",
+        Ty::UInt(0, 1_000_000),
+        "",
+        "report row 1: organisations informed of the campaign",
+    ),
+    opt(
+        "iocguard",
+        "orgs_deployed",
+        Ty::UInt(0, 1_000_000),
+        "1",
+        "report row 2: organisations that deployed it",
+    ),
+    opt(
+        "iocguard",
+        "assessment",
+        Ty::Text,
+        "",
+        "report assessment [drafted from the data]",
+    ),
+    opt("iocguard", "proposals", Ty::Text, "", "report proposals"),
+    opt(
+        "iocguard",
         "state_dir",
         Ty::Path,
         "/etc/iocguard",
