@@ -174,3 +174,77 @@ fn a_corrupt_snapshot_is_reported_and_not_fatal() {
     // The CLI only reads: the daemon is the one that moves it aside.
     assert!(snap.exists());
 }
+
+#[test]
+fn a_signed_report_merges_at_the_it_centre_and_a_tampered_one_does_not() {
+    let d = Dir::new("report");
+    setup(&d);
+    let cfg = d.0.join("config");
+    let mut text = fs::read_to_string(&cfg).unwrap();
+    text.push_str("\toption unit 'Sở Y tế'\n\toption campaign_start '2025-11-01'\n");
+    fs::write(&cfg, text).unwrap();
+    let key = d.0.join("unit.key");
+    let keys = d.0.join("keys");
+    fs::create_dir_all(&keys).unwrap();
+    let pubfile = keys.join("Sở Y tế.pub");
+    let (code, _, err) = d.iocguard(&[
+        "feed",
+        "keygen",
+        "--sec",
+        key.to_str().unwrap(),
+        "--pub",
+        pubfile.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let json = d.0.join("unit.json");
+    let (code, _, err) = d.iocguard(&[
+        "report",
+        "--format",
+        "json",
+        "--out",
+        json.to_str().unwrap(),
+        "--sign",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(r["unit"], "Sở Y tế");
+    assert_eq!(r["devices"]["detected"], 3, "{r}");
+    assert!(d.0.join("unit.json.minisig").exists());
+    // The same hosts as `hosts --since` the campaign start.
+    let (_, out, _) = d.iocguard(&["hosts", "--since", "2025-11-01", "--json"]);
+    let h: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(h["hosts"].as_array().unwrap().len(), 3);
+    let roster = d.0.join("units.txt");
+    fs::write(&roster, "Sở Y tế\nSở Tài chính\n").unwrap();
+    let (code, out, err) = d.iocguard(&[
+        "report",
+        "merge",
+        json.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(m["totals"]["devices"]["detected"], 3);
+    assert_eq!(m["missing"], serde_json::json!(["Sở Tài chính"]));
+    // One figure changed after signing: refused, by name.
+    let tampered =
+        fs::read_to_string(&json)
+            .unwrap()
+            .replacen("\"orgs_deployed\": 1", "\"orgs_deployed\": 9", 1);
+    fs::write(&json, tampered).unwrap();
+    let (code, _, err) = d.iocguard(&[
+        "report",
+        "merge",
+        json.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unit.json") && err.contains("signature"), "{err}");
+}
