@@ -2,7 +2,7 @@
 //! value would be blocked. Pure: the caller reads the files.
 
 use crate::exit::Exit;
-use crate::feed::{parse_feed, FeedReport, Format};
+use crate::feed::{parse_feed, tallies, FeedReport, Format};
 use crate::indicator::parse_indicator;
 use crate::indicator::{Gate, Indicator, IndicatorSet, KindFilter, Match, SetBuilder};
 use serde::Serialize;
@@ -83,7 +83,7 @@ impl CheckReport {
                     let c = &r.counts;
                     let _ = writeln!(
                         s,
-                        "{}: format {}{}: {} IPv4, {} IPv6, {} domains accepted; {} rejected; {} skipped",
+                        "{}: format {}{}: {} IPv4, {} IPv6, {} domains accepted; {} rejected{}; {} skipped",
                         f.file,
                         r.format,
                         if r.detected { " (detected)" } else { "" },
@@ -91,8 +91,28 @@ impl CheckReport {
                         c.v6,
                         c.domains,
                         c.rejected,
+                        if c.refused > 0 {
+                            format!(" ({} refused by policy, {} unreadable)", c.refused, c.malformed())
+                        } else {
+                            String::new()
+                        },
                         c.skipped
                     );
+                    for note in &r.notes {
+                        let _ = writeln!(s, "  {}: {note}", f.file);
+                    }
+                    if !r.refusals.is_empty() {
+                        let _ = writeln!(
+                            s,
+                            "  {}: dropped one by one, the rest is kept: {} refused by policy ({})",
+                            f.file,
+                            c.refused,
+                            tallies(&r.refusals)
+                        );
+                    }
+                    if !r.skips.is_empty() {
+                        let _ = writeln!(s, "  {}: skipped: {}", f.file, tallies(&r.skips));
+                    }
                     for rej in r.rejected.iter().take(max_rejects) {
                         let _ = writeln!(s, "  {}:{}: {:?}: {}", f.file, rej.line, rej.text, rej.reason);
                     }
@@ -248,8 +268,10 @@ mod tests {
     fn rejected_lines_are_partial_and_listed_up_to_the_limit() {
         let (r, _) = run(vec![input("a.txt", A)]);
         assert_eq!(r.exit(), Exit::Partial);
-        let head =
-            "a.txt: format plain (detected): 2 IPv4, 1 IPv6, 1 domains accepted; 2 rejected; 0 skipped\n";
+        let head = "a.txt: format plain (detected): 2 IPv4, 1 IPv6, 1 domains accepted; \
+                    2 rejected (1 refused by policy, 1 unreadable); 0 skipped\n  \
+                    a.txt: dropped one by one, the rest is kept: 1 refused by policy \
+                    (1 inside private network (RFC 1918))\n";
         let rej1 = "  a.txt:5: \"10.1.2.3\": inside private network (RFC 1918) (10.0.0.0/8), which is never blocked\n";
         let rej2 =
             "  a.txt:6: \"bad_name!\": not an IP address or domain name: label \"bad_name!\" contains a \
@@ -281,7 +303,7 @@ mod tests {
         let text = r.render(0);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
-            lines[2..],
+            lines[3..],
             [
                 "b.txt: refused: cannot read b.txt: No such file or directory (os error 2)",
                 "c.html: refused: is an HTML page, not an indicator list",
@@ -289,6 +311,53 @@ mod tests {
             ]
         );
         assert!(r.files[1].report.is_none() && r.files[2].report.is_none());
+    }
+
+    /// Issue 13: 14 bogons and 3 real C2 addresses. The 3 are kept, and
+    /// the report says how many were refused and why.
+    #[test]
+    fn mostly_gate_refused_entries_keep_the_rest() {
+        let body = "# C2 list\n10.0.0.1\n10.2.3.4\n192.168.1.1\n192.168.7.7\n172.16.0.9\n127.0.0.1\n\
+                    0.0.0.0/0\n0.0.0.0\n224.0.0.251\n255.255.255.255\n169.254.1.1\n100.64.0.1\n\
+                    192.0.2.10\n203.0.113.5\n45.9.148.108\n185.220.101.4\n91.92.109.63\n";
+        let (r, set) = run(vec![input("c2.txt", body.as_bytes())]);
+        let rep = r.files[0].report.as_ref().expect("the feed is usable");
+        assert_eq!(
+            (rep.counts.v4, rep.counts.rejected, rep.counts.refused),
+            (3, 14, 14)
+        );
+        assert_eq!(set.v4_entries(), 3);
+        assert_eq!(r.exit(), Exit::Partial);
+        let text = r.render(0);
+        assert!(
+            text.contains(
+                "3 IPv4, 0 IPv6, 0 domains accepted; 14 rejected (14 refused by policy, 0 unreadable)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "c2.txt: dropped one by one, the rest is kept: 14 refused by policy \
+                 (5 inside private network (RFC 1918), 1 inside loopback, 1 prefix broader than /8, \
+                 1 inside \"this network\" / unspecified, 1 inside multicast, \
+                 1 inside reserved and broadcast, 1 inside link-local, \
+                 1 inside carrier-grade NAT (RFC 6598), 1 inside documentation (TEST-NET-1), \
+                 1 inside documentation (TEST-NET-3))\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(test(&set, "45.9.148.108").unwrap().verdict, "blocked");
+    }
+
+    #[test]
+    fn prose_is_still_not_a_list() {
+        let body = b"Welcome to our threat page\nWe publish daily\nContact us at\nThanks\n1.2.3.4\n";
+        let (r, _) = run(vec![input("p.txt", body)]);
+        let e = r.files[0].error.as_deref().unwrap_or_default();
+        assert!(
+            e.contains("not a usable plain list: 4 of 5 entries could not be read"),
+            "{e}"
+        );
     }
 
     fn answer(value: &str, verdict: &'static str, listed: Option<&str>) -> TestAnswer {

@@ -160,6 +160,61 @@ fn emptied_feed_is_refused() {
     sync_refused(&env, &cfg, &["--force"], "no entries", 5);
 }
 
+/// Issue 13: a feed whose entries are mostly well-formed indicators that
+/// the safety gate refuses (bogons, `0.0.0.0/0`) is installed without
+/// them, and the run says how many were dropped and why; a feed of
+/// mostly unreadable lines is still refused whole.
+#[test]
+fn gate_refusals_are_dropped_one_by_one() {
+    let env = Env::new("policy");
+    let body = "# C2 list\n10.0.0.1\n10.2.3.4\n192.168.1.1\n192.168.7.7\n172.16.0.9\n127.0.0.1\n\
+                0.0.0.0/0\n0.0.0.0\n224.0.0.251\n255.255.255.255\n169.254.1.1\n100.64.0.1\n\
+                192.0.2.10\n203.0.113.5\n45.9.148.108\n185.220.101.4\n91.92.109.63\n";
+    let a = env.feed("a.txt", body);
+    let cfg = env.config(&[("a", &a)], "");
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["feeds"][0]["outcome"], "updated", "{json}");
+    assert_eq!(json["feeds"][0]["entries"], 3, "{json}");
+    assert_eq!(json["feeds"][0]["rejected_lines"], 14, "{json}");
+    assert_eq!(json["v4_entries"], 3, "{json}");
+    let refused = json["feeds"][0]["refused"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let total: u64 = refused.iter().map(|t| t["count"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(total, 14, "{json}");
+    assert_eq!(
+        refused[0]["reason"], "inside private network (RFC 1918)",
+        "{json}"
+    );
+    assert_eq!(refused[0]["count"], 5, "{json}");
+
+    // The human summary and the log say it too.
+    fs::write(&a, format!("{body}# changed\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_iocguard"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["-v", "sync", "--no-apply"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}{log}");
+    assert!(
+        text.contains("a: updated, 3 entries; 14 refused and dropped (5 inside private network (RFC 1918), "),
+        "{text}"
+    );
+    assert!(
+        log.contains("feed a: 3 entries installed; dropped as refused by policy: 5 inside private network"),
+        "{log}"
+    );
+
+    // Not a list: most lines unreadable. The previous copy stays.
+    fs::write(&a, "this is\nnot a list\nof anything\nat all\n45.9.148.108\n").unwrap();
+    sync_fails(&env, &cfg, &[], "4 of 5 entries could not be read", 3);
+}
+
 #[test]
 fn config_error_exits_two_naming_the_line() {
     let env = Env::new("cfg");

@@ -16,11 +16,11 @@ pub enum FeedError {
     #[error("is {0}, not an indicator list")]
     NotAList(&'static str),
     /// Most lines made no sense in the detected or declared format.
-    #[error("is not a usable {format} list: {rejected} of {total} entries rejected (line {first_line}: {first_reason})")]
+    #[error("is not a usable {format} list: {rejected} of {total} entries could not be read (line {first_line}: {first_reason})")]
     Unusable {
         /// The format it was read as.
         format: Format,
-        /// Rejected entries.
+        /// Entries that were not indicators at all.
         rejected: usize,
         /// Entries seen.
         total: usize,

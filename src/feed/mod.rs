@@ -4,7 +4,8 @@
 //! list at all (binary data, an HTML or PHP page), picks the format (given
 //! or detected), runs the format's parser line by line into a [`Sink`], and
 //! refuses the whole body when most of its lines make no sense in that
-//! format. Nothing here panics on any input; every parser has a fuzz target.
+//! format. Indicators the safety gate refuses are dropped one by one and
+//! never make a body unusable. Nothing here panics on any input; every parser has a fuzz target.
 
 pub mod detect;
 mod error;
@@ -19,4 +20,4 @@ pub mod testutil;
 pub use error::FeedError;
 pub use format::Format;
 pub use parse::{parse_feed, FeedReport};
-pub use sink::{Counts, Rejected, Sink};
+pub use sink::{tallies, Counts, Findings, Rejected, Sink, Tally};

@@ -3,7 +3,7 @@
 
 use super::error::FeedError;
 use super::format::{self, Format};
-use super::sink::{Counts, Rejected, Sink};
+use super::sink::{Counts, Rejected, Sink, Tally};
 use super::{detect, text};
 use crate::indicator::{FeedId, Gate, KindFilter, SetBuilder};
 use serde::Serialize;
@@ -19,6 +19,15 @@ pub struct FeedReport {
     pub counts: Counts,
     /// Rejected lines (at most [`super::sink::MAX_REJECTS_KEPT`]).
     pub rejected: Vec<Rejected>,
+    /// Entries refused by the safety gate or the `kind` filter, by reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Tally>,
+    /// Skipped entries that have a reason worth telling, by reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skips: Vec<Tally>,
+    /// Decisions the parser made (the CSV column it read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Parses `body` as one feed into `builder`.
@@ -44,28 +53,37 @@ pub fn parse_feed(
     let mark = builder.mark();
     let mut sink = Sink::new(builder, gate, feed, kind);
     let parsed = format::parse(format, text, &mut sink);
-    let (counts, rejected) = sink.finish();
+    let found = sink.finish();
     if let Err(e) = parsed {
         builder.rollback(mark);
         return Err(e);
     }
+    let counts = found.counts;
     let total = counts.accepted() + counts.rejected;
-    // Refuse the body when rejections outnumber accepted entries: that is a
-    // wrong format or a broken generator, not a few bad lines. Gate
-    // refusals count too, which is right: a list that is mostly RFC 1918
-    // is not a threat feed.
-    if counts.rejected > 0 && counts.rejected * 2 > total && counts.rejected >= 3
-        || (counts.accepted() == 0 && counts.rejected > 0)
+    let malformed = counts.malformed();
+    // Refuse the body only when it is not a list: most of its entries make
+    // no sense in the format (a wrong format, a broken generator, prose).
+    // Well-formed indicators that the gate refuses (bogons, `0.0.0.0/0`,
+    // public suffixes) say the body *is* a list; they are dropped one by
+    // one, so 14 bogons cannot stop 3 real C2 addresses from being blocked.
+    if malformed > 0 && malformed * 2 > total && malformed >= 3
+        || (counts.accepted() == 0 && counts.refused == 0 && malformed > 0)
     {
-        let first = rejected.first().cloned().unwrap_or(Rejected {
-            line: 0,
-            text: String::new(),
-            reason: String::new(),
-        });
+        let first = found
+            .rejected
+            .iter()
+            .find(|r| r.malformed)
+            .cloned()
+            .unwrap_or(Rejected {
+                line: 0,
+                text: String::new(),
+                reason: String::new(),
+                malformed: true,
+            });
         builder.rollback(mark);
         return Err(FeedError::Unusable {
             format,
-            rejected: counts.rejected,
+            rejected: malformed,
             total,
             first_line: first.line,
             first_reason: first.reason,
@@ -75,6 +93,9 @@ pub fn parse_feed(
         format,
         detected,
         counts,
-        rejected,
+        rejected: found.rejected,
+        refusals: found.refusals,
+        skips: found.skips,
+        notes: found.notes,
     })
 }

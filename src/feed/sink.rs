@@ -6,10 +6,17 @@
 //! to the set under construction or records a rejection. Rejections are
 //! kept up to [`MAX_REJECTS_KEPT`] per feed and counted beyond that, so a
 //! hostile feed of a million bad lines costs a counter, not memory.
+//!
+//! Two kinds of rejection are told apart, because they mean different
+//! things about the feed: a value that is not an indicator at all
+//! (malformed: too many of those and the body is not a list) and a
+//! well-formed indicator that policy refuses (the safety gate, the feed's
+//! `kind` filter). The second is dropped alone and counted by reason; it
+//! never condemns the rest of the feed.
 
 use crate::indicator::prefix::range_to_prefixes;
-use crate::indicator::{parse_indicator, FeedId, Gate, Indicator, Kind, KindFilter, SetBuilder};
-use serde::Serialize;
+use crate::indicator::{parse_indicator, FeedId, Gate, Indicator, Kind, KindFilter, Refusal, SetBuilder};
+use serde::{Deserialize, Serialize};
 use std::fmt::Display;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -27,6 +34,48 @@ pub struct Rejected {
     pub text: String,
     /// Why it was rejected, as a sentence fragment.
     pub reason: String,
+    /// False when it is a well-formed indicator that policy refused.
+    #[serde(skip)]
+    pub malformed: bool,
+}
+
+/// How many entries one reason accounted for.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tally {
+    /// The reason, without per-entry details.
+    pub reason: String,
+    /// Entries refused or skipped for it.
+    pub count: usize,
+}
+
+/// `12 inside private network (RFC 1918), 2 inside loopback`.
+pub fn tallies(t: &[Tally]) -> String {
+    t.iter()
+        .map(|t| format!("{} {}", t.count, t.reason))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Distinct reasons kept per feed; the rest are counted under "other".
+/// Reasons are classes (see [`crate::indicator::Refusal::class`]), so a
+/// real feed has a handful; the cap only bounds a hostile one.
+const MAX_TALLIES: usize = 32;
+
+/// Adds one to `reason` in `tallies`, keeping at most [`MAX_TALLIES`]
+/// entries, the last of which is then "other".
+fn tally(tallies: &mut Vec<Tally>, reason: &str) {
+    let reason = if tallies.len() >= MAX_TALLIES - 1 && !tallies.iter().any(|t| t.reason == reason) {
+        "other"
+    } else {
+        reason
+    };
+    match tallies.iter_mut().find(|t| t.reason == reason) {
+        Some(t) => t.count += 1,
+        None => tallies.push(Tally {
+            reason: reason.to_string(),
+            count: 1,
+        }),
+    }
 }
 
 /// Per-feed counts.
@@ -38,8 +87,12 @@ pub struct Counts {
     pub v6: usize,
     /// Accepted domains.
     pub domains: usize,
-    /// Rejected values.
+    /// Rejected values: malformed ones and those refused by policy.
     pub rejected: usize,
+    /// Of `rejected`, the well-formed indicators that the safety gate or
+    /// the feed's `kind` filter refused. They are dropped one by one and
+    /// do not count against the feed being a list.
+    pub refused: usize,
     /// Rows that are valid for the format but carry no network indicator
     /// (file hashes in MISP/STIX, `to_ids=0` rows, header records).
     pub skipped: usize,
@@ -49,6 +102,11 @@ impl Counts {
     /// All accepted entries.
     pub fn accepted(&self) -> usize {
         self.v4 + self.v6 + self.domains
+    }
+
+    /// Rejected values that were not indicators at all.
+    pub fn malformed(&self) -> usize {
+        self.rejected.saturating_sub(self.refused)
     }
 }
 
@@ -60,6 +118,25 @@ pub struct Sink<'a> {
     kind: KindFilter,
     counts: Counts,
     rejects: Vec<Rejected>,
+    refusals: Vec<Tally>,
+    skips: Vec<Tally>,
+    notes: Vec<String>,
+}
+
+/// What a sink collected besides the indicators themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Findings {
+    /// Counts by kind.
+    pub counts: Counts,
+    /// Rejected values (at most [`MAX_REJECTS_KEPT`]).
+    pub rejected: Vec<Rejected>,
+    /// Policy refusals by reason.
+    pub refusals: Vec<Tally>,
+    /// Skips that have a reason worth telling, by reason.
+    pub skips: Vec<Tally>,
+    /// What the parser decided that the admin should know (the CSV
+    /// column it read).
+    pub notes: Vec<String>,
 }
 
 impl<'a> Sink<'a> {
@@ -72,6 +149,9 @@ impl<'a> Sink<'a> {
             kind,
             counts: Counts::default(),
             rejects: Vec::new(),
+            refusals: Vec::new(),
+            skips: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -87,14 +167,35 @@ impl<'a> Sink<'a> {
     pub fn indicator(&mut self, line: u32, text: &str, ind: Indicator) {
         let kind = ind.kind();
         match (self.kind, kind) {
-            (KindFilter::Ip, Kind::Domain) => return self.reject(line, text, "domain in a feed of kind ip"),
+            (KindFilter::Ip, Kind::Domain) => {
+                return self.refuse(
+                    line,
+                    text,
+                    "domain in a feed of kind ip",
+                    "domain in a feed of kind ip",
+                )
+            }
             (KindFilter::Domain, Kind::V4 | Kind::V6) => {
-                return self.reject(line, text, "IP address in a feed of kind domain")
+                return self.refuse(
+                    line,
+                    text,
+                    "IP address in a feed of kind domain",
+                    "IP address in a feed of kind domain",
+                )
             }
             _ => {}
         }
         if let Err(refusal) = self.gate.check(&ind) {
-            return self.reject(line, text, refusal);
+            // A single label (`zone`, `Welcome`) is what a page of prose or
+            // a misread format yields far more often than a real TLD entry,
+            // so it counts as malformed: it must not make a non-list look
+            // like a list of refused names.
+            if let (Refusal::PublicSuffix(name), Indicator::Domain(_)) = (&refusal, &ind) {
+                if !name.contains('.') {
+                    return self.reject(line, text, refusal);
+                }
+            }
+            return self.refuse(line, text, refusal.class(), refusal);
         }
         match kind {
             Kind::V4 => self.counts.v4 += 1,
@@ -134,6 +235,10 @@ impl<'a> Sink<'a> {
 
     /// Records a rejected value with its reason.
     pub fn reject(&mut self, line: u32, text: &str, reason: impl Display) {
+        self.record(line, text, reason, true);
+    }
+
+    fn record(&mut self, line: u32, text: &str, reason: impl Display, malformed: bool) {
         self.counts.rejected += 1;
         if self.rejects.len() < MAX_REJECTS_KEPT {
             let mut text = text.trim().to_string();
@@ -149,8 +254,17 @@ impl<'a> Sink<'a> {
                 line,
                 text,
                 reason: reason.to_string(),
+                malformed,
             });
         }
+    }
+
+    /// Records a well-formed indicator that policy refuses, counted
+    /// under `class` and listed with the full `reason`.
+    fn refuse(&mut self, line: u32, text: &str, class: impl AsRef<str>, reason: impl Display) {
+        self.counts.refused += 1;
+        tally(&mut self.refusals, class.as_ref());
+        self.record(line, text, reason, false);
     }
 
     /// Counts a format-valid row that holds no network indicator.
@@ -158,13 +272,33 @@ impl<'a> Sink<'a> {
         self.counts.skipped += 1;
     }
 
+    /// Like [`Sink::skip`], for rows the admin may wonder about (an
+    /// `rpz-client-ip` trigger): counted under `reason` too.
+    pub fn skip_because(&mut self, reason: &str) {
+        self.counts.skipped += 1;
+        tally(&mut self.skips, reason);
+    }
+
+    /// Records a decision of the parser for the report.
+    pub fn note(&mut self, note: String) {
+        if self.notes.len() < MAX_TALLIES {
+            self.notes.push(note);
+        }
+    }
+
     /// The counts so far.
     pub fn counts(&self) -> &Counts {
         &self.counts
     }
 
-    /// Ends the feed, returning counts and the kept rejections.
-    pub fn finish(self) -> (Counts, Vec<Rejected>) {
-        (self.counts, self.rejects)
+    /// Ends the feed, returning what it found.
+    pub fn finish(self) -> Findings {
+        Findings {
+            counts: self.counts,
+            rejected: self.rejects,
+            refusals: self.refusals,
+            skips: self.skips,
+            notes: self.notes,
+        }
     }
 }

@@ -72,6 +72,20 @@ pub enum Refusal {
     Allowlisted(String),
 }
 
+impl Refusal {
+    /// The kind of refusal without the entry's own details, so that a
+    /// feed's refusals can be counted by reason in a bounded table
+    /// (`inside private network (RFC 1918)`, `public suffix`).
+    pub fn class(&self) -> String {
+        match self {
+            Refusal::TooBroad { min, .. } => format!("prefix broader than /{min}"),
+            Refusal::Protected { name, .. } => format!("inside {name}"),
+            Refusal::PublicSuffix(_) => "public suffix".to_string(),
+            Refusal::Allowlisted(_) => "allowlisted".to_string(),
+        }
+    }
+}
+
 struct Protected<A: Bits> {
     prefix: Prefix<A>,
     name: &'static str,

@@ -9,7 +9,7 @@
 
 use crate::config::{Config, FeedConfig};
 use crate::exit::Exit;
-use crate::feed::{parse_feed, FeedError};
+use crate::feed::{parse_feed, FeedError, Tally};
 use crate::fetch::Fetched;
 use crate::indicator::{Gate, IndicatorSet, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
@@ -149,6 +149,10 @@ pub struct FeedStatus {
     pub accepted_at: Option<u64>,
     /// Lines of the copy in use that were rejected.
     pub rejected_lines: usize,
+    /// Of those, well-formed indicators that the safety gate or the `kind`
+    /// filter refused, by reason: dropped one by one, the rest installed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Tally>,
 }
 
 /// The result of a sync run.
@@ -214,6 +218,7 @@ pub fn run(
                 entries: 0,
                 accepted_at: None,
                 rejected_lines: 0,
+                refused: Vec::new(),
             });
             continue;
         }
@@ -227,14 +232,30 @@ pub fn run(
             .map_err(|e| (Outcome::Failed, e))
             .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
         let status = match result {
-            Ok((outcome, meta, rejected_lines)) => FeedStatus {
-                name: feed.name.clone(),
+            Ok(Accepted {
                 outcome,
-                error: None,
-                entries: meta.entries,
-                accepted_at: Some(meta.accepted_at),
+                meta,
                 rejected_lines,
-            },
+                refused,
+            }) => {
+                if !refused.is_empty() {
+                    log::info!(
+                        "feed {}: {} entries installed; dropped as refused by policy: {}",
+                        feed.name,
+                        meta.entries,
+                        crate::feed::tallies(&refused)
+                    );
+                }
+                FeedStatus {
+                    name: feed.name.clone(),
+                    outcome,
+                    error: None,
+                    entries: meta.entries,
+                    accepted_at: Some(meta.accepted_at),
+                    rejected_lines,
+                    refused,
+                }
+            }
             Err((outcome, e)) => {
                 log::warn!("feed {}: {e}", feed.name);
                 FeedStatus {
@@ -244,6 +265,7 @@ pub fn run(
                     entries: prev.as_ref().map_or(0, |m| m.entries),
                     accepted_at: prev.as_ref().map(|m| m.accepted_at),
                     rejected_lines: 0,
+                    refused: Vec::new(),
                 }
             }
         };
@@ -262,9 +284,20 @@ pub fn run(
     Ok((report, set))
 }
 
-/// Parses, guards and stores one download. Returns the outcome, the
-/// metadata of the copy now in use, and its rejected line count; or why
-/// not, as `Failed` (unusable download) or `Refused` (a guard said no).
+/// A download that became the copy in use.
+struct Accepted {
+    outcome: Outcome,
+    /// Metadata of the copy in use.
+    meta: CacheMeta,
+    /// Its rejected lines (0 when the server said 304: not parsed).
+    rejected_lines: usize,
+    /// Its entries refused by policy, by reason.
+    refused: Vec<Tally>,
+}
+
+/// Parses, guards and stores one download. Returns what is now in use;
+/// or why not, as `Failed` (unusable download) or `Refused` (a guard
+/// said no).
 #[allow(clippy::too_many_arguments)]
 fn accept(
     cfg: &Config,
@@ -275,11 +308,18 @@ fn accept(
     download: Download,
     opts: &SyncOptions,
     now: u64,
-) -> Result<(Outcome, CacheMeta, usize), (Outcome, String)> {
+) -> Result<Accepted, (Outcome, String)> {
     let failed = |e: String| (Outcome::Failed, e);
     let (body, validators) = match download.fetched {
         Fetched::NotModified => match prev {
-            Some(m) => return Ok((Outcome::Unchanged, m.clone(), 0)),
+            Some(m) => {
+                return Ok(Accepted {
+                    outcome: Outcome::Unchanged,
+                    meta: m.clone(),
+                    rejected_lines: 0,
+                    refused: Vec::new(),
+                })
+            }
             // A 304 without a cached copy means the cache was lost:
             // the caller's next run fetches without validators.
             None => {
@@ -342,7 +382,12 @@ fn accept(
     } else {
         Outcome::Updated
     };
-    Ok((outcome, meta, report.counts.rejected))
+    Ok(Accepted {
+        outcome,
+        meta,
+        rejected_lines: report.counts.rejected,
+        refused: report.refusals,
+    })
 }
 
 /// Builds the set from every enabled feed's last accepted copy — what
@@ -468,6 +513,7 @@ mod tests {
             entries: 0,
             accepted_at: None,
             rejected_lines: 0,
+            refused: Vec::new(),
         });
         assert_eq!(r.exit(), Exit::Partial);
         r.feeds[0].outcome = Outcome::Refused;

@@ -3,6 +3,7 @@
 
 use super::{FeedCache, Outcome, SyncReport};
 use crate::config::Config;
+use crate::feed::{tallies, Tally};
 use serde::Serialize;
 
 /// One feed's line in `iocguard status`.
@@ -24,6 +25,9 @@ pub struct FeedSummary {
     pub last_outcome: Option<Outcome>,
     /// Why that run failed, when it did.
     pub last_error: Option<String>,
+    /// Entries of that run's copy that policy refused, by reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub last_refused: Vec<Tally>,
 }
 
 /// Per-feed status from the flash cache and the last run's report (RAM).
@@ -48,6 +52,7 @@ pub fn feed_summaries(cfg: &Config, now: u64) -> Vec<FeedSummary> {
                 last_sync: run.map(|(t, _)| t),
                 last_outcome: run.map(|(_, s)| s.outcome.clone()),
                 last_error: run.and_then(|(_, s)| s.error.clone()),
+                last_refused: run.map(|(_, s)| s.refused.clone()).unwrap_or_default(),
             }
         })
         .collect()
@@ -60,7 +65,7 @@ impl FeedSummary {
             format!("{}h{:02}m ago", a / 3600, a / 60 % 60)
         });
         format!(
-            "feed {}{}: {} entries, accepted {}{}",
+            "feed {}{}: {} entries, accepted {}{}{}",
             self.name,
             if self.enabled { "" } else { " (disabled)" },
             self.entries,
@@ -72,7 +77,8 @@ impl FeedSummary {
                 ),
                 (Some(o), None) => format!("; last sync: {}", o.as_str()),
                 _ => String::new(),
-            }
+            },
+            refused_note(&self.last_refused)
         )
     }
 }
@@ -89,7 +95,13 @@ impl SyncReport {
                     f.outcome.as_str(),
                     f.entries
                 ),
-                None => format!("{}: {}, {} entries\n", f.name, f.outcome.as_str(), f.entries),
+                None => format!(
+                    "{}: {}, {} entries{}\n",
+                    f.name,
+                    f.outcome.as_str(),
+                    f.entries,
+                    refused_note(&f.refused)
+                ),
             };
         }
         s += &format!(
@@ -98,6 +110,16 @@ impl SyncReport {
         );
         s
     }
+}
+
+/// `; 14 refused and dropped (12 inside …, 2 inside loopback)`, or
+/// nothing: what the gate kept out of a feed that was otherwise installed.
+fn refused_note(t: &[Tally]) -> String {
+    if t.is_empty() {
+        return String::new();
+    }
+    let n: usize = t.iter().map(|t| t.count).sum();
+    format!("; {n} refused and dropped ({})", tallies(t))
 }
 
 #[cfg(test)]
@@ -115,6 +137,7 @@ mod tests {
             last_sync: Some(10),
             last_outcome: Some(Outcome::Unchanged),
             last_error: None,
+            last_refused: Vec::new(),
         };
         assert_eq!(
             f.render(),
@@ -125,6 +148,23 @@ mod tests {
         assert_eq!(
             f.render(),
             "feed campaign: 42 entries, accepted 3h05m ago; last sync refused: shrank"
+        );
+        f.last_outcome = Some(Outcome::Updated);
+        f.last_error = None;
+        f.last_refused = vec![
+            Tally {
+                reason: "inside private network (RFC 1918)".into(),
+                count: 12,
+            },
+            Tally {
+                reason: "inside loopback".into(),
+                count: 2,
+            },
+        ];
+        assert_eq!(
+            f.render(),
+            "feed campaign: 42 entries, accepted 3h05m ago; last sync: updated; \
+             14 refused and dropped (12 inside private network (RFC 1918), 2 inside loopback)"
         );
         f.age = None;
         f.enabled = false;
