@@ -479,6 +479,44 @@ fn crlf_and_bom_variants() {
     assert_eq!((r.format, r.counts.v4, r.counts.rejected), (Format::Csv, 2, 0));
 }
 
+/// Issue 13: `rpz-ip` triggers in forward order (`1.0.164.165.rpz-ip`)
+/// next to RFC-form ones. Counts from the file's own lines.
+#[test]
+fn rpz_forward_order_ip_triggers() {
+    let text = read("synthetic", "rpz-forward-ip.rpz");
+    let owners: Vec<&str> = data(&text, &[";", "$", "@", "IN"])
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let ip = |o: &str| o.ends_with(".rpz-ip");
+    let v6 = owners.iter().filter(|o| ip(o) && o.contains("zz")).count();
+    let private = owners.iter().filter(|o| o.starts_with("10.")).count();
+    let v4 = owners.iter().filter(|o| ip(o)).count() - v6 - private;
+    let other = |s: &str| owners.iter().filter(|o| o.ends_with(s)).count();
+    let (r, set) = synthetic("rpz-forward-ip.rpz");
+    assert_eq!(
+        got(&r),
+        Want {
+            format: Some(Format::Rpz),
+            v4,
+            v6,
+            domains: owners.iter().filter(|o| o.ends_with(".example")).count(),
+            rejected: private,
+            // SOA, NS and the three client/name-server triggers.
+            skipped: 2 + other(".rpz-client-ip") + other(".rpz-nsip") + other(".rpz-nsdname"),
+        }
+    );
+    assert_eq!(r.counts.refused, private);
+    for a in ["1.0.164.165", "45.9.148.108", "45.9.148.114", "185.220.101.77"] {
+        assert!(
+            matches!(set.lookup_ip(a.parse().unwrap()), Match::Blocked { .. }),
+            "{a}"
+        );
+    }
+    assert_eq!(set.lookup_ip("165.164.0.1".parse().unwrap()), Match::NotListed);
+    assert_eq!(set.lookup_ip("9.9.9.9".parse().unwrap()), Match::NotListed);
+    assert_eq!(r.skips.len(), 3);
+}
+
 /// Bodies that are not lists are refused whole, with one sentence, in any
 /// declared format too.
 #[test]

@@ -19,8 +19,10 @@
 //! `CNAME rpz-tcp-only.` does not block, so both are skipped. A
 //! `*.name` trigger is the name with its subdomains, which every domain
 //! indicator already means. `N.d.c.b.a.rpz-ip` triggers (answers holding
-//! that network) become the network `a.b.c.d/N`; client-IP and name-server
-//! triggers are skipped (they do not name a destination).
+//! that network) become the network `a.b.c.d/N`; the forward form some
+//! lists write (`a.b.c.d.rpz-ip`, no length) is the address `a.b.c.d`
+//! (see [`rpz_ip`]). Client-IP and name-server triggers are skipped with
+//! a reason (they do not name a destination).
 //!
 //! Zone-file syntax handled: `;` comments (not inside quotes), optional TTL
 //! and class in either order, `$ORIGIN`/`$TTL`, SOA/NS and other apex
@@ -260,29 +262,63 @@ fn block(n: u32, t: &str, sink: &mut Sink) {
             Some(prefix) => sink.value(n, &prefix),
             None => sink.reject(n, t, "malformed rpz-ip trigger"),
         },
-        "rpz-client-ip" | "rpz-nsip" | "rpz-nsdname" => sink.skip(),
+        "rpz-client-ip" => sink.skip_because("rpz-client-ip triggers (they name clients, not destinations)"),
+        "rpz-nsip" => sink.skip_because("rpz-nsip triggers (they name name servers, not destinations)"),
+        "rpz-nsdname" => sink.skip_because("rpz-nsdname triggers (they name name servers, not destinations)"),
         _ => sink.value(n, t),
     }
 }
 
-/// `32.4.3.2.1` → `1.2.3.4/32`; `48.zz.12.c380.2a14` → `2a14:c380:12::/48`.
+/// Most labels an `rpz-ip` trigger can have: a length and 8 groups.
+const MAX_IP_LABELS: usize = 9;
+
+/// The network an `rpz-ip` trigger names, in either form found in the wild:
+/// - RFC form, first label a prefix length, address reversed:
+///   `32.4.3.2.1` → `1.2.3.4/32`; `48.zz.12.c380.2a14` → `2a14:c380:12::/48`;
+/// - forward form, an IPv4 address as written with no length (a large
+///   public threat list writes `1.0.164.165.rpz-ip` for 1.0.164.165), and
+///   likewise an IPv6 address in written order whose first label cannot
+///   be a length (`2a14.c380.12.zz.1`).
+///
+/// Four numeric labels can only be the forward form (the RFC form of an
+/// IPv4 network has five), and a first label above 128 is no length.
 fn rpz_ip(labels: &str) -> Option<String> {
-    let mut it = labels.split('.');
-    let len = it.next()?;
-    let mut parts: Vec<&str> = it.collect();
-    parts.reverse();
-    match parts.len() {
-        4 if parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
-            Some(format!("{}/{len}", parts.join(".")))
+    let parts: Vec<&str> = labels.split('.').collect();
+    if parts.len() > MAX_IP_LABELS || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let numeric = |p: &&str| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+    let length = parts[0]
+        .parse::<u8>()
+        .ok()
+        .filter(|l| *l <= 128 && numeric(&parts[0]));
+    match (parts.len(), length) {
+        (4, _) if parts.iter().all(numeric) => Some(format!("{}/32", parts.join("."))),
+        (5, Some(len)) if parts.iter().all(numeric) => {
+            let mut octets = parts[1..].to_vec();
+            octets.reverse();
+            Some(format!("{}/{len}", octets.join(".")))
         }
-        2..=8 => {
-            let addr = match parts.iter().position(|p| *p == "zz") {
-                Some(z) => format!("{}::{}", parts[..z].join(":"), parts[z + 1..].join(":")),
-                None => parts.join(":"),
-            };
-            Some(format!("{addr}/{len}"))
+        (3..=9, Some(len)) => {
+            let mut groups = parts[1..].to_vec();
+            groups.reverse();
+            Some(format!("{}/{len}", v6(&groups)?))
         }
+        (2..=8, None) => Some(format!("{}/128", v6(&parts)?)),
         _ => None,
+    }
+}
+
+/// IPv6 groups in written order, `zz` standing for `::` (at most once).
+fn v6(groups: &[&str]) -> Option<String> {
+    let hex = |g: &&str| g.len() <= 4 && g.bytes().all(|b| b.is_ascii_hexdigit());
+    match groups.iter().position(|g| *g == "zz") {
+        Some(z) => {
+            let (a, b) = (&groups[..z], &groups[z + 1..]);
+            (a.iter().chain(b).all(hex) && !b.contains(&"zz") && a.len() + b.len() <= 7)
+                .then(|| format!("{}::{}", a.join(":"), b.join(":")))
+        }
+        None => (groups.len() == 8 && groups.iter().all(hex)).then(|| groups.join(":")),
     }
 }
 
@@ -369,6 +405,73 @@ mod tests {
         assert_eq!(
             (r.counts.v4, r.counts.v6, r.counts.rejected, r.counts.skipped),
             (1, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn forward_ip_triggers_and_rfc_forms() {
+        use super::rpz_ip;
+        // The forward form: an address as written, no length.
+        assert_eq!(rpz_ip("1.0.164.165").as_deref(), Some("1.0.164.165/32"));
+        // The RFC form: a length, then the address reversed.
+        assert_eq!(rpz_ip("32.165.164.0.1").as_deref(), Some("1.0.164.165/32"));
+        assert_eq!(rpz_ip("24.0.100.51.198").as_deref(), Some("198.51.100.0/24"));
+        assert_eq!(rpz_ip("48.zz.12.c380.2a14").as_deref(), Some("2a14:c380:12::/48"));
+        assert_eq!(rpz_ip("128.1.zz.db8.2001").as_deref(), Some("2001:db8::1/128"));
+        assert_eq!(
+            rpz_ip("128.8.7.6.5.4.3.2.2a14").as_deref(),
+            Some("2a14:2:3:4:5:6:7:8/128")
+        );
+        // IPv6 in written order: a first label that cannot be a length.
+        assert_eq!(
+            rpz_ip("2a14.c380.12.zz.1").as_deref(),
+            Some("2a14:c380:12::1/128")
+        );
+        // Garbage and truncation.
+        for bad in [
+            "",
+            "1.2.3",
+            "24.0.10",
+            "1..2.3",
+            "zz.zz",
+            "48.zz.1.zz.2",
+            "32.1.2.3.4.5.6.7.8.9.10",
+            "1.2.3.4444",
+            "48.g.zz",
+            "48.12345.zz",
+            "x.y",
+        ] {
+            assert_eq!(rpz_ip(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn forward_order_threat_list() {
+        let r = parse_str(
+            Format::Rpz,
+            "$TTL 60\n@ SOA localhost. root.localhost. 1 3600 900 86400 60\n NS localhost.\n\
+             1.0.164.165.rpz-ip CNAME .\n45.9.148.108.rpz-ip CNAME .\n32.4.148.9.45.rpz-ip CNAME .\n\
+             10.0.0.1.rpz-ip CNAME .\n32.1.0.0.10.rpz-client-ip CNAME .\n32.9.9.9.9.rpz-nsip CNAME .\n\
+             ns.evil.example.rpz-nsdname CNAME .\n1.2.3.rpz-ip CNAME .\n",
+        );
+        // 10.0.0.1 is refused by the gate, not misread; 1.2.3 is malformed.
+        assert_eq!(
+            (r.counts.v4, r.counts.refused, r.counts.rejected, r.counts.skipped),
+            (3, 1, 2, 5)
+        );
+        assert!(r.rejected[0].reason.contains("RFC 1918"), "{:?}", r.rejected);
+        assert_eq!(r.rejected[1].reason, "malformed rpz-ip trigger");
+        let reasons: Vec<(&str, usize)> = r.skips.iter().map(|t| (t.reason.as_str(), t.count)).collect();
+        assert_eq!(
+            reasons,
+            [
+                ("rpz-client-ip triggers (they name clients, not destinations)", 1),
+                ("rpz-nsip triggers (they name name servers, not destinations)", 1),
+                (
+                    "rpz-nsdname triggers (they name name servers, not destinations)",
+                    1
+                ),
+            ]
         );
     }
 
