@@ -479,6 +479,38 @@ fn crlf_and_bom_variants() {
     assert_eq!((r.format, r.counts.v4, r.counts.rejected), (Format::Csv, 2, 0));
 }
 
+/// Issue 13: BIND zone statements are detected (not read as a plain list
+/// whose first token `zone` is a TLD) and give their quoted names.
+#[test]
+fn bind_zone_statements() {
+    let text = read("synthetic", "bind-zones.conf");
+    let names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("zone \""))
+        .filter_map(|l| l.split('"').next())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let suffixes = names.iter().filter(|n| n.as_str() == "com.vn").count();
+    let (r, set) = synthetic("bind-zones.conf");
+    assert_eq!(
+        got(&r),
+        Want {
+            format: Some(Format::Bind),
+            domains: names.len() - suffixes,
+            rejected: suffixes,
+            ..Want::default()
+        }
+    );
+    assert_eq!(r.counts.refused, suffixes);
+    for n in names.iter().filter(|n| n.as_str() != "com.vn") {
+        assert!(matches!(set.lookup_domain(n), Match::Blocked { .. }), "{n}");
+    }
+    assert!(matches!(
+        set.lookup_domain("www.spread.bind-example.example"),
+        Match::Blocked { .. }
+    ));
+}
+
 /// Issue 13: `rpz-ip` triggers in forward order (`1.0.164.165.rpz-ip`)
 /// next to RFC-form ones. Counts from the file's own lines.
 #[test]

@@ -46,11 +46,22 @@ pub fn detect(text: &str) -> Format {
             Format::Stix
         };
     }
-    let mut votes = [0usize; 12];
+    let mut votes = [0usize; FORMAT_ORDER.len()];
     let mut vote = |f: Format| votes[f as usize] += 1;
     for (_, line) in lines(text).take(SNIFF_LINES) {
         let lower = line.to_ascii_lowercase();
-        if line.starts_with("$TTL")
+        if line.starts_with("//")
+            || line.starts_with("/*")
+            || line.starts_with("*/")
+            || line.starts_with("* ")
+            || line == "*"
+        {
+            // C-style comments (named.conf) say nothing about the format;
+            // no other format has them, and a plain list's `//` line is
+            // no entry either. (`*.name` wildcard lines still vote.)
+        } else if is_zone_statement(&lower) {
+            vote(Format::Bind);
+        } else if line.starts_with("$TTL")
             || line.starts_with("$ORIGIN")
             || lower.contains(" cname ")
             || lower.contains(" soa ")
@@ -108,7 +119,7 @@ pub fn detect(text: &str) -> Format {
 }
 
 /// Formats in discriminant order, to map a vote index back.
-const FORMAT_ORDER: [Format; 12] = [
+const FORMAT_ORDER: [Format; 13] = [
     Format::Plain,
     Format::Hosts,
     Format::Ipset,
@@ -121,7 +132,17 @@ const FORMAT_ORDER: [Format; 12] = [
     Format::Rpz,
     Format::Csv,
     Format::Stix,
+    Format::Bind,
 ];
+
+/// `zone "name" {` / `zone name IN {`: the keyword, a name, and the
+/// opening brace on the same line. A plain list's single word `zone`
+/// (a TLD) has no brace, so plain lists are never taken for BIND.
+fn is_zone_statement(lower: &str) -> bool {
+    lower
+        .strip_prefix("zone")
+        .is_some_and(|r| r.starts_with([' ', '\t']) && r.contains('{'))
+}
 
 fn is_csv_header(s: &str) -> bool {
     let s = s.to_ascii_lowercase();
@@ -221,5 +242,16 @@ mod tests {
             Format::SpamhausJson
         );
         assert_eq!(detect(""), Format::Plain);
+        assert_eq!(
+            detect("// blocklist\n/* x */\nzone \"a.example\" { type master; file \"null.zone.file\"; };\n"),
+            Format::Bind
+        );
+        assert_eq!(
+            detect("# c\nzone \"a.example\" {type master; notify no; file \"null.zone.file\";};\n"),
+            Format::Bind
+        );
+        // Plain lists that mention zones stay plain.
+        assert_eq!(detect("zone\nzone.example\nzone-h.example\n"), Format::Plain);
+        assert_eq!(detect("zone.example\nzones.example # zone {x}\n"), Format::Plain);
     }
 }

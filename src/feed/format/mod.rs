@@ -3,6 +3,7 @@
 //! sink does classification and gating. Parsers only know their syntax.
 
 mod adblock;
+mod bind;
 mod csv;
 mod dnsmasq;
 mod dshield;
@@ -35,6 +36,7 @@ pub fn parse(format: Format, text: &str, sink: &mut Sink) -> Result<(), FeedErro
         Format::Unbound => unbound::parse(text, sink),
         Format::Rpz => rpz::parse(text, sink),
         Format::Csv => csv::parse(text, sink),
+        Format::Bind => bind::parse(text, sink),
         Format::Stix => return stix::parse(text, sink),
     }
     Ok(())
@@ -124,6 +126,11 @@ mod tests {
         " IN ('",
         "\"}]}",
         "1.2.3.0\t1.2.3.255\t24\t",
+        "zone \"",
+        "{ type master; file \"null.zone.file\"; };",
+        "//",
+        "/*",
+        "*/",
     ];
 
     proptest::proptest! {

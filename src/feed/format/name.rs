@@ -37,6 +37,9 @@ pub enum Format {
     Csv,
     /// STIX 2.0/2.1 JSON bundle.
     Stix,
+    /// BIND `named.conf` zone statements:
+    /// `zone "d" { type master; file "null.zone.file"; };`.
+    Bind,
 }
 
 /// Every format with its configuration name and the aliases accepted for it.
@@ -63,6 +66,7 @@ const NAMES: &[(Format, &str, &[&str])] = &[
         &["feodo", "urlhaus", "threatfox", "misp", "c2intel"],
     ),
     (Format::Stix, "stix", &["stix2"]),
+    (Format::Bind, "bind", &["named", "named.conf", "named-conf"]),
 ];
 
 impl Format {
