@@ -479,6 +479,38 @@ fn crlf_and_bom_variants() {
     assert_eq!((r.format, r.counts.v4, r.counts.rejected), (Format::Csv, 2, 0));
 }
 
+/// Issue 13: a CSV whose header names the wrong column is read from the
+/// column that holds indicators, and the choice is reported.
+#[test]
+fn csv_column_chosen_by_content() {
+    let text = read("synthetic", "address-url-ioc-found.csv");
+    let firsts: Vec<&str> = data(&text, &["#"])
+        .skip(1)
+        .filter_map(|r| r.split(',').next())
+        .filter(|v| v.contains('.'))
+        .collect();
+    let private = firsts.iter().filter(|v| v.starts_with("10.")).count();
+    let v4 = firsts.iter().filter(|v| is_v4(v)).count() - private;
+    let (r, set) = synthetic("address-url-ioc-found.csv");
+    assert_eq!(
+        got(&r),
+        Want {
+            format: Some(Format::Csv),
+            v4,
+            domains: firsts.len() - v4 - private,
+            rejected: private,
+            // The banner row.
+            skipped: data(&text, &["#"]).count() - 1 - firsts.len(),
+            ..Want::default()
+        }
+    );
+    assert!(r.notes[0].starts_with("indicators read from column 1 (`address`), chosen by content"));
+    assert!(matches!(
+        set.lookup_domain("payload.csv-example.example"),
+        Match::Blocked { .. }
+    ));
+}
+
 /// Issue 13: BIND zone statements are detected (not read as a plain list
 /// whose first token `zone` is a TLD) and give their quoted names.
 #[test]

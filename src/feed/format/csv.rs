@@ -25,11 +25,20 @@
 //! - `to_ids` (MISP) `0`/`false`: the row is skipped, MISP's own "not for
 //!   detection" flag.
 //!
+//! The header is checked against the content: when the column(s) it
+//! names (or, headerless, the first) hold indicators in fewer than half of
+//! the first rows and another column holds more, that column is read
+//! instead (a portal export headed `Address,url` over rows
+//! `evil.example, IOC FOUND`); ties go to the header. The choice is a
+//! note in the report. Rows before the first indicator that hold none at
+//! all are a banner and skipped.
+//!
 //! A row too short to hold a needed column is rejected with the field
 //! counts; longer rows are fine. Line numbers are those of a row's first
 //! line.
 
 use crate::feed::Sink;
+use crate::indicator::{parse_indicator, Indicator};
 
 /// Most physical lines one quoted record may span.
 const MAX_RECORD_LINES: usize = 32;
@@ -49,9 +58,31 @@ const DIRECT: &[&str] = &[
 /// Generic value columns, used only when no [`DIRECT`] column exists.
 const GENERIC: &[&str] = &["ioc_value", "ioc", "value"];
 
-/// Parses a CSV feed into `sink`.
-pub fn parse(text: &str, sink: &mut Sink) {
-    let mut plan: Option<Plan> = None;
+/// Data rows looked at to choose the indicator column by content.
+const SAMPLE_ROWS: usize = 256;
+/// Columns looked at for that choice.
+const MAX_COLUMNS: usize = 64;
+/// Rows without any indicator before the first one that has one are a
+/// banner (a title or notice turned into a data row) up to this many.
+const MAX_BANNER_ROWS: usize = 5;
+
+/// One step of reading: a comment before the data, a record, or a line
+/// that opens a quote it never closes.
+enum Event<'t, 'f> {
+    Comment(&'f [String]),
+    Row {
+        n: u32,
+        line: &'t str,
+        fields: &'f [String],
+    },
+    Unterminated {
+        n: u32,
+        line: &'t str,
+    },
+}
+
+/// Reads `text` record by record into `f` until it returns false.
+fn records<'t>(text: &'t str, mut f: impl FnMut(Event<'t, '_>) -> bool) {
     let mut seen_data = false;
     let mut lines = text.split('\n').enumerate();
     let mut sp = Splitter::default();
@@ -64,8 +95,8 @@ pub fn parse(text: &str, sink: &mut Sink) {
         if let Some(comment) = line.strip_prefix('#') {
             if !seen_data {
                 sp.begin();
-                if sp.feed(comment.trim_start_matches('#').trim()) {
-                    plan = Plan::from_header(&sp.fields).or(plan);
+                if sp.feed(comment.trim_start_matches('#').trim()) && !f(Event::Comment(&sp.fields)) {
+                    return;
                 }
             }
             continue;
@@ -82,22 +113,179 @@ pub fn parse(text: &str, sink: &mut Sink) {
             used += 1;
         }
         if !complete {
-            sink.reject(n, line, "unterminated quoted field");
+            if !f(Event::Unterminated { n, line }) {
+                return;
+            }
             continue;
         }
         lines = ahead;
-        if !seen_data {
-            seen_data = true;
-            if let Some(p) = Plan::from_first_row(&sp.fields) {
-                plan = Some(p);
-                continue;
-            }
-        }
-        match &plan {
-            Some(p) => p.row(n, line, &sp.fields, sink),
-            None => sink.value(n, sp.fields.first().map_or("", String::as_str)),
+        seen_data = true;
+        if !f(Event::Row {
+            n,
+            line,
+            fields: &sp.fields,
+        }) {
+            return;
         }
     }
+}
+
+/// The header as read so far: a commented header line, or an
+/// uncommented first row that names columns.
+#[derive(Default)]
+struct Header {
+    plan: Option<Plan>,
+    first_row_done: bool,
+}
+
+impl Header {
+    /// Takes a header event; true when `ev` is a data row to read.
+    fn take(&mut self, ev: &Event) -> bool {
+        match ev {
+            Event::Comment(fields) => {
+                self.plan = Plan::from_header(fields).or(self.plan.take());
+                false
+            }
+            Event::Row { fields, .. } if !self.first_row_done => {
+                self.first_row_done = true;
+                match Plan::from_first_row(fields) {
+                    Some(p) => {
+                        self.plan = Some(p);
+                        false
+                    }
+                    None => true,
+                }
+            }
+            _ => true,
+        }
+    }
+}
+
+/// True when `v` is an indicator a list would carry: an address, a
+/// network, or a name with a dot (a lone word is a label, not a host).
+fn looks_like_indicator(v: &str) -> bool {
+    match parse_indicator(v) {
+        Ok(Indicator::Domain(d)) => d.as_str().contains('.'),
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
+/// Parses a CSV feed into `sink`.
+pub fn parse(text: &str, sink: &mut Sink) {
+    let plan = choose_columns(text, sink);
+    let mut header = Header::default();
+    let mut banner = 0usize;
+    let mut seen_indicator = false;
+    records(text, |ev| {
+        if !header.take(&ev) {
+            return true;
+        }
+        match ev {
+            Event::Unterminated { n, line } => sink.reject(n, line, "unterminated quoted field"),
+            Event::Row { n, line, fields } => {
+                // A title or notice row before the data holds no indicator
+                // in any column: skipped, not held against the feed.
+                let typed = plan.as_ref().is_some_and(|p| p.typed.is_some());
+                if !seen_indicator && !typed {
+                    if fields.iter().any(|f| looks_like_indicator(f)) {
+                        seen_indicator = true;
+                    } else if banner < MAX_BANNER_ROWS {
+                        banner += 1;
+                        sink.skip_because("banner lines before the data");
+                        return true;
+                    }
+                }
+                match &plan {
+                    Some(p) => p.row(n, line, fields, sink),
+                    None => sink.value(n, fields.first().map_or("", String::as_str)),
+                }
+            }
+            Event::Comment(_) => {}
+        }
+        true
+    });
+}
+
+/// The plan to read rows with: the header's, unless the column it names
+/// holds indicators in fewer than half of the sampled rows and another
+/// column holds more (a header `Address,url` over rows
+/// `evil.example, IOC FOUND`). Without a header, the first column unless
+/// another holds more. Typed exports (MISP, ThreatFox) keep their plan.
+/// The choice is told to the admin through a note.
+fn choose_columns(text: &str, sink: &mut Sink) -> Option<Plan> {
+    let mut header = Header::default();
+    let mut hits = [0usize; MAX_COLUMNS];
+    let mut rows = 0usize;
+    records(text, |ev| {
+        if header.take(&ev) {
+            if let Event::Row { fields, .. } = ev {
+                for (h, f) in hits.iter_mut().zip(fields) {
+                    *h += usize::from(looks_like_indicator(f));
+                }
+                rows += 1;
+            }
+        }
+        rows < SAMPLE_ROWS
+    });
+    let plan = header.plan;
+    if let Some(p) = plan.as_ref().filter(|p| p.typed.is_some()) {
+        sink.note(format!(
+            "indicators read from the `{}` column as its type column says",
+            p.name(p.typed.map_or(0, |t| t.0))
+        ));
+        return plan;
+    }
+    let named: Vec<usize> = match &plan {
+        Some(p) => p.columns.iter().map(|(i, _)| *i).collect(),
+        None => vec![0],
+    };
+    let hit = |i: usize| hits.get(i).copied().unwrap_or(0);
+    let named_best = named.iter().map(|&i| hit(i)).max().unwrap_or(0);
+    // Ties go to the lowest column; the header's column wins any tie below.
+    let (best, best_hits) = hits
+        .iter()
+        .enumerate()
+        .fold((0, 0), |acc, (i, &h)| if h > acc.1 { (i, h) } else { acc });
+    if best_hits > named_best && named_best * 2 < rows {
+        let name = plan
+            .as_ref()
+            .map_or_else(|| format!("column {}", best + 1), |p| p.name(best));
+        let was = match &plan {
+            Some(p) => format!(
+                "the header names {}, where {named_best} do",
+                named
+                    .iter()
+                    .map(|&i| format!("`{}`", p.name(i)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("there is no header and column 1 holds {named_best}"),
+        };
+        sink.note(format!(
+            "indicators read from column {} (`{name}`), chosen by content: {best_hits} of {rows} sampled rows hold one there; {was}",
+            best + 1
+        ));
+        return Some(Plan {
+            typed: None,
+            columns: vec![(best, name)],
+            to_ids: plan.as_ref().and_then(|p| p.to_ids),
+            width: plan.as_ref().map_or(best + 1, |p| p.width),
+            names: plan.map(|p| p.names).unwrap_or_default(),
+        });
+    }
+    match &plan {
+        Some(p) => sink.note(format!(
+            "indicators read from column(s) {} named by the header",
+            p.columns
+                .iter()
+                .map(|(i, n)| format!("{} (`{n}`)", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        None => sink.note("no header: indicators read from column 1".to_string()),
+    }
+    plan
 }
 
 /// Which columns of a row to read, from the header.
@@ -110,6 +298,8 @@ struct Plan {
     to_ids: Option<usize>,
     /// Fields in the header.
     width: usize,
+    /// The header's column names, lowercase.
+    names: Vec<String>,
 }
 
 impl Plan {
@@ -138,7 +328,17 @@ impl Plan {
             columns,
             to_ids,
             width: names.len(),
+            names,
         })
+    }
+
+    /// The header's name of column `i`, or `column N`.
+    fn name(&self, i: usize) -> String {
+        self.names
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("column {}", i + 1))
     }
 
     /// An uncommented first row is a header when it names a known column
@@ -421,6 +621,80 @@ mod tests {
             "type,value\nuri,/gate.php\nurl,http://a.example/gate.php\nip-src,45.9.148.108\n",
         );
         assert_eq!((r.counts.domains, r.counts.v4, r.counts.skipped), (1, 1, 1));
+    }
+
+    #[test]
+    fn column_chosen_by_content_when_the_header_names_the_wrong_one() {
+        let r = parse_str(
+            Format::Csv,
+            "Address,url\nThreat list exported from the portal, do not redistribute\n\
+             evil.example, IOC FOUND\nbad.example, IOC FOUND\n45.9.148.108, IOC FOUND\n",
+        );
+        assert_eq!(
+            (r.counts.domains, r.counts.v4, r.counts.rejected, r.counts.skipped),
+            (2, 1, 0, 1),
+            "{:?}",
+            r.rejected
+        );
+        assert_eq!(
+            r.notes,
+            [
+                "indicators read from column 1 (`address`), chosen by content: 3 of 4 sampled rows hold one \
+              there; the header names `url`, where 0 do"
+            ]
+        );
+        assert_eq!(r.skips[0].reason, "banner lines before the data");
+    }
+
+    #[test]
+    fn the_header_wins_ties_and_headerless_lists_choose_too() {
+        // `url` and `urlhaus_link` both hold URLs: the header's column wins.
+        let r = parse_str(
+            Format::Csv,
+            "id,url,urlhaus_link\n1,http://a.example/x,https://urlhaus.abuse.ch/url/1/\n",
+        );
+        assert_eq!(r.counts.domains, 1);
+        assert_eq!(
+            r.notes,
+            ["indicators read from column(s) 2 (`url`) named by the header"]
+        );
+        let r = parse_str(Format::Csv, "Cobalt, 1.2.3.4\nSliver, 5.6.7.8\n");
+        assert_eq!((r.counts.v4, r.counts.rejected), (2, 0));
+        assert!(
+            r.notes[0].starts_with("indicators read from column 2 (`column 2`)"),
+            "{:?}",
+            r.notes
+        );
+        let r = parse_str(Format::Csv, "1.2.3.4,Cobalt\n5.6.7.8,Sliver\n");
+        assert_eq!(r.notes, ["no header: indicators read from column 1"]);
+    }
+
+    #[test]
+    fn garbage_and_truncation_choose_nothing_wild() {
+        for body in [
+            "Address,url\n",
+            "Address,url\n\"",
+            "a,b\n,,,,\n",
+            ",\n,\n,\n",
+            "x\n",
+            "\"a\nb\"\n1.2.3.4, x",
+        ] {
+            use crate::feed::parse_feed;
+            use crate::indicator::{Gate, KindFilter, SetBuilder};
+            let mut b = SetBuilder::new();
+            let id = b.add_feed("t");
+            let g = Gate::default();
+            if let Ok(r) = parse_feed(
+                body.as_bytes(),
+                Some(Format::Csv),
+                KindFilter::Auto,
+                &mut b,
+                id,
+                &g,
+            ) {
+                assert_eq!(b.len(), r.counts.accepted(), "{body:?}");
+            }
+        }
     }
 
     #[test]
