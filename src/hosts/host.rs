@@ -19,6 +19,7 @@
 //! Nothing here reads the clock: every time is a parameter.
 
 use super::event::{Event, Hit, Kind, Proto};
+use super::feedname::FeedName;
 use super::mac::{HostKey, Mac};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -64,9 +65,10 @@ pub struct IndicatorHits {
     pub kind: Kind,
     /// Hits counted.
     pub hits: u64,
-    /// Feeds that list it (at most [`FEEDS_PER_INDICATOR`]).
+    /// Feeds that list it (at most [`FEEDS_PER_INDICATOR`]); shared
+    /// names, since a unit has only a handful of feeds.
     #[serde(deserialize_with = "exact")]
-    pub feeds: Vec<String>,
+    pub feeds: Vec<FeedName>,
     /// More feeds listed it than were kept.
     #[serde(default, skip_serializing_if = "is_false")]
     pub more_feeds: bool,
@@ -609,7 +611,11 @@ impl Host {
                 i.more_feeds = true;
             }
             for f in &mut i.feeds {
-                *f = clean(f, FEED_MAX).into_owned();
+                // Borrowed (already clean, the normal case): keep the
+                // shared name as it is.
+                if let Cow::Owned(c) = clean(f, FEED_MAX) {
+                    *f = FeedName::from(c);
+                }
             }
         }
         for p in self.ports.drain(self.ports.len().min(PORTS_PER_HOST)..) {
@@ -625,7 +631,7 @@ fn add_feed(i: &mut IndicatorHits, feed: &str) {
         return;
     }
     if i.feeds.len() < FEEDS_PER_INDICATOR {
-        i.feeds.push(feed.into_owned());
+        i.feeds.push(FeedName::new(&feed));
     } else {
         i.more_feeds = true;
     }
