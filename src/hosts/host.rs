@@ -59,8 +59,11 @@ pub struct SeenAddr {
 /// Hits of one host on one listed indicator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndicatorHits {
-    /// The listed indicator (`203.0.113.0/24`, `evil.example`).
-    pub listed: String,
+    /// The listed indicator (`203.0.113.0/24`, `evil.example`). A
+    /// `Box<str>`, not a `String`: it never changes once recorded, and
+    /// the 8 bytes less per indicator put a host's full indicator list
+    /// into a smaller allocator size class.
+    pub listed: Box<str>,
     /// Which path saw it.
     pub kind: Kind,
     /// Hits counted.
@@ -431,7 +434,7 @@ impl Host {
         // Compare before allocating: the common case is a known indicator
         // hit again, which costs no allocation at all.
         let listed = clean(listed, LISTED_MAX);
-        if let Some(i) = self.indicators.iter_mut().find(|i| i.listed == *listed) {
+        if let Some(i) = self.indicators.iter_mut().find(|i| *i.listed == *listed) {
             i.hits = i.hits.saturating_add(1);
             i.first_seen = i.first_seen.min(t);
             i.last_seen = i.last_seen.max(t);
@@ -445,7 +448,7 @@ impl Host {
             return;
         }
         let mut i = IndicatorHits {
-            listed: listed.into_owned(),
+            listed: listed.into(),
             kind,
             hits: 1,
             feeds: Vec::new(),
@@ -605,7 +608,9 @@ impl Host {
             self.other_hits = self.other_hits.saturating_add(i.hits);
         }
         for i in &mut self.indicators {
-            i.listed = clean(&i.listed, LISTED_MAX).into_owned();
+            if let Cow::Owned(c) = clean(&i.listed, LISTED_MAX) {
+                i.listed = c.into();
+            }
             if i.feeds.len() > FEEDS_PER_INDICATOR {
                 i.feeds.truncate(FEEDS_PER_INDICATOR);
                 i.more_feeds = true;
@@ -784,7 +789,7 @@ mod tests {
         assert_eq!(h.other_hits, 5);
         assert_eq!(h.dns_hits, INDICATORS_PER_HOST as u64 + 6);
         let top = h.top_indicator().unwrap();
-        assert_eq!((top.listed.as_str(), top.hits), ("d0.example", 2));
+        assert_eq!((&*top.listed, top.hits), ("d0.example", 2));
         assert_eq!(top.feeds, ["f", "g"]);
         for f in ["h", "i", "j", "g"] {
             h.record_hit(&dns(3, "d0.example", f), 3);
@@ -808,7 +813,7 @@ mod tests {
         let mut h = Host::new(None, a("192.0.2.10"), 1);
         let mut e = dns(1, "evil\x1b.example", &"f".repeat(100));
         h.record_hit(&e, 1);
-        assert_eq!(h.indicators[0].listed, "evil?.example");
+        assert_eq!(&*h.indicators[0].listed, "evil?.example");
         assert_eq!(h.indicators[0].feeds[0].len(), FEED_MAX);
         // The same dirty indicator is recognised again, not added twice.
         h.record_hit(&e, 2);
@@ -962,7 +967,7 @@ mod tests {
         let mut h = Host::new(Some(Mac([2, 0, 0, 0, 0, 1])), a("192.0.2.1"), 10);
         for i in 0..40 {
             h.indicators.push(IndicatorHits {
-                listed: format!("d{i}\n"),
+                listed: format!("d{i}\n").into(),
                 kind: Kind::Dns,
                 hits: 2,
                 feeds: vec!["a".into(); 6],
@@ -975,7 +980,7 @@ mod tests {
         assert_eq!(h.check(), Ok(()));
         assert_eq!(h.indicators.len(), INDICATORS_PER_HOST);
         assert_eq!(h.other_hits, 16);
-        assert_eq!(h.indicators[0].listed, "d0?");
+        assert_eq!(&*h.indicators[0].listed, "d0?");
         assert_eq!(h.indicators[0].feeds.len(), FEEDS_PER_INDICATOR);
         assert!(h.indicators[0].more_feeds);
         assert_eq!(h.hostname.as_deref(), Some("bad_name?"));
