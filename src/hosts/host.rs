@@ -644,9 +644,11 @@ fn add_feed(i: &mut IndicatorHits, feed: &str) {
         return;
     }
     if i.feeds.len() < FEEDS_PER_INDICATOR {
-        // Rebuilt at its exact length: this happens at most
-        // FEEDS_PER_INDICATOR times per indicator.
-        let mut v = std::mem::take(&mut i.feeds).into_vec();
+        // Rebuilt at its exact length (at most FEEDS_PER_INDICATOR times
+        // per indicator): with the capacity reserved up front,
+        // `into_boxed_slice` does not reallocate.
+        let mut v = Vec::with_capacity(i.feeds.len() + 1);
+        v.extend(std::mem::take(&mut i.feeds).into_vec());
         v.push(FeedName::new(&feed));
         i.feeds = v.into_boxed_slice();
     } else {
