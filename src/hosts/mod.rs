@@ -3,7 +3,7 @@
 //! and where their cleaning stands.
 //!
 //! Pieces: [`event`] (one hit from either path — NFLOG or the sinkhole —
-//! and its JSON-lines form), [`mac`] (MAC notations, host keys), [`host`]
+//! and its JSON-lines form), [`feedname`] (shared feed names), [`mac`] (MAC notations, host keys), [`host`]
 //! (one host's bounded record and its remediation state machine),
 //! [`table`] (the bounded table, merges, eviction, acks), [`snapshot`]
 //! (the table on flash), [`enrich`] (leases, ethers, neighbour tables →
@@ -29,6 +29,7 @@
 
 pub mod enrich;
 pub mod event;
+pub mod feedname;
 pub mod host;
 pub mod mac;
 pub mod query;
@@ -38,6 +39,7 @@ pub mod table;
 
 pub use enrich::{Binding, Enrichment, Parsed};
 pub use event::{DnsHit, Event, EventError, Hit, IpHit, Kind, Proto};
+pub use feedname::FeedName;
 pub use host::{AckOutcome, Host, IndicatorHits, PortHits, SeenAddr, State, StateKind};
 pub use mac::{HostKey, Mac};
 pub use query::{events_of, resolve, select, Filter, QueryError};

@@ -170,7 +170,7 @@ pub fn csv(hosts: &[&Host]) -> String {
             h.ip_hits.to_string(),
             h.ip_hits_lower_bound.to_string(),
             h.dns_hits.to_string(),
-            top.map(|i| i.listed.clone()).unwrap_or_default(),
+            top.map(|i| String::from(&*i.listed)).unwrap_or_default(),
             top.map(|i| i.hits.to_string()).unwrap_or_default(),
             h.state.kind().to_string(),
             ack_at.map(utc_iso8601).unwrap_or_default(),

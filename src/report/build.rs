@@ -46,7 +46,11 @@ fn row(h: &Host) -> HostRow {
         ip_hits: h.ip_hits,
         ip_hits_lower_bound: h.ip_hits_lower_bound,
         dns_hits: h.dns_hits,
-        indicators: h.indicators_by_hits().iter().map(|i| i.listed.clone()).collect(),
+        indicators: h
+            .indicators_by_hits()
+            .iter()
+            .map(|i| String::from(&*i.listed))
+            .collect(),
         state: h.state.kind().to_string(),
         ack_at: h.state.ack_at(),
         note: h.state.note().map(str::to_string),

@@ -129,7 +129,9 @@ pub fn summary(h: &Host) -> String {
     p.push(("dns_hits", h.dns_hits.to_string()));
     p.push((
         "top",
-        h.top_indicator().map(|i| i.listed.clone()).unwrap_or_default(),
+        h.top_indicator()
+            .map(|i| String::from(&*i.listed))
+            .unwrap_or_default(),
     ));
     p.push(("first_seen", utc_iso8601(h.first_seen)));
     p.push(("last_seen", utc_iso8601(h.last_seen)));
