@@ -51,7 +51,7 @@ use super::events::{EventRing, EventSink, RING_CAPACITY};
 use super::matcher::DomainMatcher;
 use super::policy::RateLimiter;
 use super::DnsError;
-use outbound::Outbound;
+use outbound::{Budget, Outbound};
 use pending::Pending;
 use relay::udp_relay;
 use setup::{reuseport_udp, spawn, tcp_listener};
@@ -71,6 +71,8 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     udp_addrs: Vec<SocketAddr>,
     tcp_addrs: Vec<SocketAddr>,
+    /// Forwarding sockets open at once, all workers together.
+    budget: Arc<Budget>,
 }
 
 impl Server {
@@ -96,6 +98,7 @@ impl Server {
             threads: Vec::new(),
             udp_addrs: Vec::new(),
             tcp_addrs: Vec::new(),
+            budget: Budget::from_limits(shared.settings.listen.len() * workers * PENDING_SLOTS),
         };
         for &addr in &shared.settings.listen.clone() {
             // Port 0 (tests): the first socket picks the port, the others
@@ -126,7 +129,7 @@ impl Server {
         let io = |e| DnsError::Bind("udp", addr, e);
         sock.set_read_timeout(Some(Duration::from_millis(500)))
             .map_err(io)?;
-        let out_socks = Arc::new(Outbound::new().map_err(io)?);
+        let out_socks = Arc::new(Outbound::new(self.budget.clone()).map_err(io)?);
         let pending = Arc::new(Mutex::new(Pending::new()));
         let (s1, o1, p1, sh1) = (
             sock.try_clone().map_err(io)?,

@@ -6,8 +6,9 @@
 //! grows with traffic. A reply is found by its socket (the epoll event
 //! names the slot), so IDs need not be unique and are simply random.
 
+use super::outbound::OutSock;
 use crate::dns::wire::{self, Query};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 /// Forwarded queries in flight per worker; more get SERVFAIL at once.
@@ -39,7 +40,7 @@ pub(super) struct Slot {
     pub(super) upstream: usize,
     /// The socket of the last transmission (random port, connected to
     /// that upstream); dropped, hence closed, with the slot.
-    pub(super) sock: Option<UdpSocket>,
+    pub(super) sock: Option<OutSock>,
     /// When it was last sent.
     pub(super) sent: Instant,
     /// End of the question section in `query`.
@@ -80,7 +81,7 @@ impl Pending {
         msg: &[u8],
         q: &Query,
         id: u16,
-        sock: UdpSocket,
+        sock: OutSock,
     ) -> Option<usize> {
         if msg.len() > MAX_UDP_QUERY {
             return None;
@@ -132,6 +133,7 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::server::outbound::test_sock;
     use crate::dns::wire::tests::query;
     use crate::dns::wire::{parse_query, rtype};
 
@@ -142,7 +144,7 @@ mod tests {
         let client: SocketAddr = "192.0.2.10:5555".parse().unwrap();
         let up: SocketAddr = "198.51.100.2:53".parse().unwrap();
         let mut p = Pending::new();
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sock = test_sock();
         let i = p.insert(client, &raw, &q, 0xbeef, sock).unwrap();
         let s = &p.slots[i];
         assert_eq!((s.client_id, s.limit, s.client_do), (0x1234, 4096, Some(true)));
@@ -185,7 +187,7 @@ mod tests {
         assert!(!p.slots[i].accepts(Some(&up), up, &reply));
         assert!(p.slots[i].sock.is_none(), "its socket is closed");
         p.release(i);
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sock = test_sock();
         assert_eq!(p.insert(client, &raw, &q, 1, sock), Some(i));
     }
 
@@ -195,7 +197,7 @@ mod tests {
         let q = parse_query(&raw).unwrap();
         let client: SocketAddr = "192.0.2.10:5555".parse().unwrap();
         let mut p = Pending::new();
-        let sock = || UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sock = test_sock;
         for n in 0..PENDING_SLOTS {
             assert_eq!(p.insert(client, &raw, &q, n as u16, sock()), Some(n));
             // Keep the descriptors down: the socket is not what is tested.
