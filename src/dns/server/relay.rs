@@ -67,7 +67,8 @@ fn take_reply(
     let sock = s.sock.as_ref()?;
     let upstream = sh.settings.upstreams.get(s.upstream);
     for _ in 0..READS_PER_EVENT {
-        // Would block: nothing (more) there; the event was for an earlier socket of this slot or all was read.
+        // An error is "would block": all was read (or the event was for
+        // an earlier socket of this slot, already closed).
         let (n, from) = sock.recv_from(buf).ok()?;
         let reply = &mut buf[..n];
         if !s.accepts(upstream, from, reply) {
