@@ -5,9 +5,12 @@
 //!      dig                                      iocguard run, dnsmasq (behind)       dnsmasq: the upstream
 //! ```
 //!
-//! Needs root, `ip`, `dnsmasq` and `dig`: the tests are ignored, fail when
-//! run without them, and `make test` runs them where they are present
-//! (under `CI` they must be).
+//! The spoofing test replaces the wan dnsmasq with a slow upstream of its
+//! own and a spoofer flooding forged replies from the upstream's address.
+//!
+//! Needs root, `ip`, `dnsmasq` and `dig` (the spoofing test no
+//! `dnsmasq`): the tests are ignored, fail when run without them, and
+//! `make test` runs them where they are present (under `CI` they must be).
 
 mod common;
 
@@ -443,4 +446,153 @@ fn events_until(cfg: &std::path::Path, needle: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Runs `f` on a thread that has entered network namespace `ns` (`setns`
+/// is per thread, so the test's other threads stay where they are).
+fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let fd = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        nix::sched::setns(&fd, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        f()
+    })
+}
+
+/// The question of a query: its name in lower case and where it ends.
+fn question(q: &[u8]) -> Option<(String, usize)> {
+    let mut p = 12;
+    let mut labels = Vec::new();
+    loop {
+        let n = *q.get(p)? as usize;
+        if n == 0 {
+            break;
+        }
+        labels.push(String::from_utf8_lossy(q.get(p + 1..p + 1 + n)?).to_lowercase());
+        p += 1 + n;
+    }
+    Some((labels.join("."), p + 5))
+}
+
+/// An answer to `query` (header and question up to `end`) with one A record.
+fn a_reply(query: &[u8], end: usize, addr: [u8; 4]) -> Vec<u8> {
+    let mut r = query[..end].to_vec();
+    r[2] |= 0x80;
+    r[3] = 0x80;
+    r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+    r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4]);
+    r.extend_from_slice(&addr);
+    r
+}
+
+#[test]
+#[ignore = "needs root, ip and dig: make test runs it when present"]
+fn forged_replies_flooded_from_the_wan_never_reach_the_lan_client() {
+    use std::net::UdpSocket;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+    require(&[Need::Root, Need::Ip, Need::Dig]);
+    let mut lab = Lab::new("s");
+    let (lan, wan) = (lab.lan.clone(), lab.wan.clone());
+    // The upstream, in wan: `probe.fwd.test` answered at once (as an
+    // attacker's own domain would be: the attacker sees the router's
+    // source port and ID), `www.fwd.test` after 500 ms (a slow upstream
+    // keeps the spoofing window wide open).
+    let up = in_ns(&wan, || UdpSocket::bind("198.51.100.2:53").unwrap())
+        .join()
+        .unwrap();
+    let probes = Arc::new(Mutex::new(Vec::<(u16, u16)>::new()));
+    let (up2, probes2) = (up.try_clone().unwrap(), probes.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = up2.recv_from(&mut buf) {
+            let q = buf[..n].to_vec();
+            let Some((name, end)) = question(&q) else { continue };
+            let id = u16::from_be_bytes([q[0], q[1]]);
+            let s = up2.try_clone().unwrap();
+            match name.as_str() {
+                "probe.fwd.test" => {
+                    probes2.lock().unwrap().push((from.port(), id));
+                    let _ = s.send_to(&a_reply(&q, end, [203, 0, 113, 1]), from);
+                }
+                "www.fwd.test" => {
+                    std::thread::spawn(move || {
+                        std::thread::sleep(Duration::from_millis(500));
+                        let _ = s.send_to(&a_reply(&q, end, [203, 0, 113, 8]), from);
+                    });
+                }
+                _ => {}
+            }
+        }
+    });
+    lab.feed(&["evil.example"]);
+    let cfg = lab.config(
+        "spoof",
+        "\toption mode 'front'\n\tlist listen '192.0.2.1:53'\n\tlist upstream '198.51.100.2'\n\
+         \toption rate_limit '0'",
+    );
+    lab.sync(&cfg);
+    lab.run_iocguard(&cfg, "spoof.log", 53);
+
+    // What an off-path attacker learns from queries for its own domain:
+    // the source ports and IDs. Each query has its own port and ID.
+    let mut args = vec!["+short"];
+    args.extend(["probe.fwd.test"; 20]);
+    let o = dig(&lan, "192.0.2.1", 53, &args);
+    assert_eq!(o.matches("203.0.113.1").count(), 20, "{o}");
+    let seen = probes.lock().unwrap().clone();
+    let ports: std::collections::HashSet<u16> = seen.iter().map(|p| p.0).collect();
+    let ids: std::collections::HashSet<u16> = seen.iter().map(|p| p.1).collect();
+    assert!(
+        seen.len() >= 20 && ports.len() >= 18 && ids.len() >= 18,
+        "{seen:?}"
+    );
+
+    // The spoofer, in wan, from the upstream's address and port (a clone
+    // of its socket, used only to send): forged answers to www.fwd.test
+    // (right question, forged address, random IDs), nine in ten at the
+    // ports it learnt, the rest at random ports.
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let (spoof, stop2, sent2) = (up.try_clone().unwrap(), stop.clone(), sent.clone());
+    let learnt: Vec<u16> = ports.into_iter().collect();
+    let flood = std::thread::spawn(move || {
+        let mut q = vec![0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x03www\x03fwd\x04test\x00\x00\x01\x00\x01");
+        let end = q.len();
+        let mut forged = a_reply(&q, end, [203, 0, 113, 66]);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
+        while !stop2.load(Ordering::Relaxed) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            forged[..2].copy_from_slice(&(x as u16).to_be_bytes());
+            let port = if (x >> 16) % 10 < 9 {
+                learnt[(x >> 24) as usize % learnt.len()]
+            } else {
+                1024 + ((x >> 40) % 64512) as u16
+            };
+            if spoof.send_to(&forged, ("198.51.100.1", port)).is_ok() {
+                sent2.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+
+    // Meanwhile the LAN client resolves the benign name, 40 times.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut args = vec!["+short"];
+    args.extend(["www.fwd.test"; 40]);
+    let o = dig(&lan, "192.0.2.1", 53, &args);
+    stop.store(true, Ordering::Relaxed);
+    flood.join().unwrap();
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(!o.contains("203.0.113.66"), "a forged answer got through:\n{o}");
+    assert_eq!(
+        o.matches("203.0.113.8").count(),
+        40,
+        "every query answered genuinely:\n{o}"
+    );
+    // The flood really ran through the whole window (over 20 s).
+    assert!(sent > 10_000, "only {sent} forged replies sent");
+    eprintln!("{sent} forged replies sent during 40 slow lookups");
 }

@@ -28,6 +28,7 @@ REQUIREMENTS=(
   "sync_lab root ip nft"
   "hosts_lab root ip nft python3"
   "dns_netns root ip dnsmasq dig"
+  "dns_netns::forged_replies_flooded_from_the_wan_never_reach_the_lan_client root ip dig"
   "minisign minisign"
   "report_merge minisign"
   "sync minisign"

@@ -11,7 +11,14 @@
 //! capped TCP connections, bounded event ring and log files); a reload
 //! swaps the whole blocklist at once, so no query sees half a table; with
 //! every upstream down, blocked names are still answered and the rest gets
-//! SERVFAIL after the timeout.
+//! SERVFAIL after the timeout. Forwarding resists off-path spoofing as a
+//! careful resolver does: each UDP query leaves on its own socket, from a
+//! source port and with an ID drawn from the OS CSPRNG, and only a reply
+//! from that upstream's address and port with that ID and the same
+//! question is relayed (dnsmasq in `behind` mode caches what we relay, so
+//! one forged answer would reach every LAN host). A query costs bounded
+//! work: blocked names are never forwarded, and a reply larger than the
+//! client's buffer is cut to the question with TC, never sent whole.
 //!
 //! Pieces: [`wire`] (pure wire format), [`policy`] (pure: ACL, rate limit,
 //! answers, upstream lists), [`matcher`] (the compact blocklist), [`client`] (who asked), [`events`] (ring and

@@ -5,11 +5,14 @@
 //! `recv_from` loop that answers blocked names from stack buffers — no
 //! allocation, no lock on the way (the blocklist is an `Arc` the worker
 //! re-reads only when the reload generation changes). Forwarded queries go
-//! out on the worker's own upstream socket with a fresh ID and are
-//! remembered in a fixed table; a relay thread per worker matches the
-//! upstream's replies (source, ID, question), restores the client's ID and
-//! sends the upstream's bytes back, and turns queries unanswered after the
-//! timeout into a retry on the next upstream or a SERVFAIL.
+//! out as a careful resolver sends them: each on a fresh socket with a
+//! source port and ID from the OS CSPRNG, connected to its upstream, and
+//! remembered in a fixed table; a relay thread per worker waits on those
+//! sockets, accepts a reply only from that upstream's address and port
+//! with our ID and the same question, restores the client's ID, cuts a
+//! reply too large for the client to the question with TC, and turns
+//! queries unanswered after the timeout into a retry on the next upstream
+//! (new port, new ID) or a SERVFAIL.
 //!
 //! TCP: one accept thread per listen address, a thread per connection up
 //! to [`MAX_TCP_CONNS`] (more are closed at once), idle timeout, 2-byte
@@ -20,13 +23,16 @@
 //! (counters), `shared.rs` (state every thread shares, the lock-free
 //! blocklist view, rate limiting), `decide.rs` (what to do with one
 //! message), `setup.rs` (sockets and threads), `udp.rs` (the UDP workers),
-//! `pending.rs` and `relay.rs` (UDP forwarding: the in-flight table, the
+//! `pending.rs`, `rand.rs`, `outbound.rs` and `relay.rs` (UDP forwarding:
+//! the in-flight table, CSPRNG IDs and ports, per-query sockets, the
 //! replies and the timeouts), `tcp.rs` (connections and TCP forwarding),
 //! `writer.rs` (events and counters to files). This file starts and stops
 //! a [`Server`].
 
 mod decide;
+mod outbound;
 mod pending;
+mod rand;
 mod relay;
 mod settings;
 mod setup;
@@ -45,6 +51,7 @@ use super::events::{EventRing, EventSink, RING_CAPACITY};
 use super::matcher::DomainMatcher;
 use super::policy::RateLimiter;
 use super::DnsError;
+use outbound::{Budget, Outbound};
 use pending::Pending;
 use relay::udp_relay;
 use setup::{reuseport_udp, spawn, tcp_listener};
@@ -64,6 +71,8 @@ pub struct Server {
     threads: Vec<JoinHandle<()>>,
     udp_addrs: Vec<SocketAddr>,
     tcp_addrs: Vec<SocketAddr>,
+    /// Forwarding sockets open at once, all workers together.
+    budget: Arc<Budget>,
 }
 
 impl Server {
@@ -89,6 +98,7 @@ impl Server {
             threads: Vec::new(),
             udp_addrs: Vec::new(),
             tcp_addrs: Vec::new(),
+            budget: Budget::from_limits(shared.settings.listen.len() * workers * PENDING_SLOTS),
         };
         for &addr in &shared.settings.listen.clone() {
             // Port 0 (tests): the first socket picks the port, the others
@@ -119,33 +129,19 @@ impl Server {
         let io = |e| DnsError::Bind("udp", addr, e);
         sock.set_read_timeout(Some(Duration::from_millis(500)))
             .map_err(io)?;
-        let bind_any: SocketAddr = if self
-            .shared
-            .settings
-            .upstreams
-            .first()
-            .is_some_and(|u| u.is_ipv6())
-        {
-            "[::]:0".parse().unwrap_or(addr)
-        } else {
-            "0.0.0.0:0".parse().unwrap_or(addr)
-        };
-        let upstream = UdpSocket::bind(bind_any).map_err(|e| DnsError::Bind("udp", bind_any, e))?;
-        upstream
-            .set_read_timeout(Some(Duration::from_millis(100)))
-            .map_err(io)?;
+        let out_socks = Arc::new(Outbound::new(self.budget.clone()).map_err(io)?);
         let pending = Arc::new(Mutex::new(Pending::new()));
-        let (s1, u1, p1, sh1) = (
+        let (s1, o1, p1, sh1) = (
             sock.try_clone().map_err(io)?,
-            upstream.try_clone().map_err(io)?,
+            out_socks.clone(),
             pending.clone(),
             self.shared.clone(),
         );
         self.threads
-            .push(spawn("dns-udp", move || udp_worker(sh1, s1, u1, p1))?);
+            .push(spawn("dns-udp", move || udp_worker(sh1, s1, o1, p1))?);
         let sh2 = self.shared.clone();
         self.threads.push(spawn("dns-relay", move || {
-            udp_relay(sh2, sock, upstream, pending)
+            udp_relay(sh2, sock, out_socks, pending)
         })?);
         Ok(())
     }
@@ -369,6 +365,86 @@ mod tests {
         drop(silent);
         srv.stop();
         alone.stop();
+    }
+
+    /// An upstream that misbehaves on purpose, recording every name asked:
+    /// `spoof.fwd.test` first gets forged replies (wrong ID, another name,
+    /// another type, a torn header, and one from another port), then the
+    /// genuine one; `big.fwd.test` gets a 1400-byte reply; the rest an echo.
+    fn tricky_upstream() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = s.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, from)) = s.recv_from(&mut buf) {
+                let q = wire::parse_query(&buf[..n]).unwrap();
+                let name = q.name.text().unwrap_or("").to_string();
+                seen2.lock().unwrap().push(name.clone());
+                let mut r = buf[..n].to_vec();
+                r[2] |= 0x80;
+                let end = q.question_end;
+                if name == "spoof.fwd.test" {
+                    let forged = |f: &dyn Fn(&mut Vec<u8>)| {
+                        let mut x = r.clone();
+                        x.extend_from_slice(b"\x66\x66\x66\x66");
+                        f(&mut x);
+                        x
+                    };
+                    let _ = other.send_to(&forged(&|_| {}), from);
+                    let _ = s.send_to(&forged(&|x| x[1] ^= 1), from);
+                    let _ = s.send_to(&forged(&|x| x[wire::HEADER_LEN + 1] = b'x'), from);
+                    let _ = s.send_to(&forged(&|x| x[end - 3] = wire::rtype::AAAA as u8), from);
+                    let _ = s.send_to(&forged(&|x| x.truncate(7)), from);
+                } else if name == "big.fwd.test" {
+                    r.resize(1400, 0x42);
+                }
+                r.extend_from_slice(b"\xde\xad\xbe\xef");
+                let _ = s.send_to(&r, from);
+            }
+        });
+        (addr, seen)
+    }
+
+    #[test]
+    fn forged_replies_are_dropped_big_ones_truncated_and_blocked_names_never_forwarded() {
+        let (up, seen) = tricky_upstream();
+        let srv = server_with(&["evil.example"], vec![up]);
+        let to = srv.udp_addrs()[0];
+        // The forgeries arrive first; the client still gets the genuine reply.
+        let r = ask(to, &query("spoof.fwd.test", wire::rtype::A, None)).unwrap();
+        assert_eq!(&r[r.len() - 4..], b"\xde\xad\xbe\xef");
+        assert_eq!(&r[..2], &[0x12, 0x34], "the client's ID back");
+        let mismatched = srv.stats().mismatched.load(Ordering::Relaxed);
+        // The other port's one never gets past the connected socket.
+        assert_eq!(mismatched, 4, "wrong ID, name, type and a torn header");
+        // Larger than a plain client's 512: header and question with TC.
+        let q = query("big.fwd.test", wire::rtype::A, None);
+        let r = ask(to, &q).unwrap();
+        assert_eq!(r.len(), q.len(), "{r:?}");
+        assert_eq!(r[2] & 0x82, 0x82, "a response with TC");
+        assert_eq!(&r[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
+        // With EDNS 4096 (the helper's size) it fits and is relayed whole.
+        let r = ask(to, &query("big.fwd.test", wire::rtype::A, Some(&[]))).unwrap();
+        assert_eq!(r.len(), 1404);
+        assert_eq!(r[2] & 0x02, 0);
+        assert_eq!(srv.stats().truncated.load(Ordering::Relaxed), 1);
+        // Blocked names are answered here, over UDP and TCP, never sent on.
+        for name in ["evil.example", "www.EVIL.example"] {
+            let r = ask(to, &query(name, wire::rtype::A, None)).unwrap();
+            assert_eq!(r[3] & 0xf, rcode::NXDOMAIN);
+            let mut t = TcpStream::connect(to).unwrap();
+            t.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            write_msg(&mut t, &query(name, wire::rtype::AAAA, None)).unwrap();
+            let mut buf = vec![0u8; 65535];
+            read_msg(&mut t, &mut buf).unwrap();
+            assert_eq!(buf[3] & 0xf, rcode::NXDOMAIN);
+        }
+        srv.stop();
+        let seen = seen.lock().unwrap();
+        assert_eq!(*seen, ["spoof.fwd.test", "big.fwd.test", "big.fwd.test"]);
     }
 
     #[test]

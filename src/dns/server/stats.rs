@@ -15,6 +15,12 @@ pub struct Stats {
     pub forwarded: AtomicU64,
     /// Upstream replies relayed.
     pub relayed: AtomicU64,
+    /// Upstream packets dropped: wrong source, ID or question (spoofed,
+    /// stale or garbage).
+    pub mismatched: AtomicU64,
+    /// Relayed replies cut to the question with TC (larger than the
+    /// client's buffer).
+    pub truncated: AtomicU64,
     /// REFUSED (not from the LAN).
     pub refused: AtomicU64,
     /// Dropped by the rate limit.

@@ -86,7 +86,7 @@ fn tcp_conn(sh: &Shared, mut stream: TcpStream) {
             Action::Drop => Ok(()),
             Action::Forward(q) => {
                 bump(&sh.stats.forwarded);
-                match forward_tcp(sh, &buf[..n]) {
+                match forward_tcp(sh, &buf[..n], q.question_end) {
                     Some(reply) => {
                         bump(&sh.stats.relayed);
                         write_msg(&mut stream, &reply)
@@ -108,8 +108,10 @@ fn tcp_conn(sh: &Shared, mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-/// One query over TCP to each upstream in turn; the first answer wins.
-fn forward_tcp(sh: &Shared, msg: &[u8]) -> Option<Vec<u8>> {
+/// One query over TCP to each upstream in turn; the first answer with the
+/// same ID and question wins (TCP is not spoofable off-path, but a
+/// confused upstream must not answer another question).
+fn forward_tcp(sh: &Shared, msg: &[u8], question_end: usize) -> Option<Vec<u8>> {
     let timeout = sh.settings.upstream_timeout;
     for up in &sh.settings.upstreams {
         let Ok(mut s) = TcpStream::connect_timeout(up, timeout) else {
@@ -122,7 +124,7 @@ fn forward_tcp(sh: &Shared, msg: &[u8]) -> Option<Vec<u8>> {
         }
         let mut buf = vec![0u8; 65535];
         if let Some(n) = read_msg(&mut s, &mut buf) {
-            if wire::message_id(&buf[..n]) == wire::message_id(msg) {
+            if wire::reply_matches(&buf[..n], msg, question_end) {
                 buf.truncate(n);
                 return Some(buf);
             }

@@ -1,17 +1,22 @@
 //! The UDP workers: one blocking `recv_from` loop per `SO_REUSEPORT`
-//! socket that answers from stack buffers and hands forwarded queries to
-//! its upstream socket and [`Pending`] table.
+//! socket that answers from stack buffers and forwards the rest, each
+//! query on a fresh socket with a random source port and ID
+//! ([`Outbound`], [`Rand`]), remembered in the worker's [`Pending`] table.
 //!
-//! No allocation and no blocklist lock on the way; a query too large to
-//! forward, or one that finds the table full, gets SERVFAIL at once. The
+//! Blocked names are answered here and never forwarded (`decide` returns
+//! `Forward` only for names not listed). No blocklist lock on the way; a
+//! query too large to forward, one that finds the table full, or one for
+//! which no socket or randomness can be had gets SERVFAIL at once. The
 //! receive timeout only serves to notice `stop`.
 
 use super::decide::{decide, Action};
-use super::pending::{Pending, MAX_UDP_QUERY};
+use super::outbound::Outbound;
+use super::pending::Pending;
+use super::rand::Rand;
 use super::shared::{Shared, View};
 use super::stats::bump;
-use crate::dns::wire::{self, rcode, MAX_OWN_RESPONSE};
-use std::net::UdpSocket;
+use crate::dns::wire::{self, rcode, Query, MAX_OWN_RESPONSE};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -19,10 +24,11 @@ use std::sync::{Arc, Mutex};
 pub(super) fn udp_worker(
     sh: Arc<Shared>,
     sock: UdpSocket,
-    upstream: UdpSocket,
+    out_socks: Arc<Outbound>,
     pending: Arc<Mutex<Pending>>,
 ) {
     let mut view = View::new(&sh);
+    let mut rand = Rand::new();
     let mut buf = [0u8; 4096];
     let mut out = [0u8; MAX_OWN_RESPONSE];
     while !sh.stop.load(Ordering::Relaxed) {
@@ -37,34 +43,49 @@ pub(super) fn udp_worker(
             }
             Action::Drop => {}
             Action::Forward(q) => {
-                let sent = if n > MAX_UDP_QUERY {
-                    None
+                if forward(&sh, &out_socks, &pending, &mut rand, src, msg, &q) {
+                    bump(&sh.stats.forwarded);
                 } else {
-                    let mut p = match pending.lock() {
-                        Ok(p) => p,
-                        Err(_) => continue,
-                    };
-                    p.insert(src, msg, q.question_end).map(|i| {
-                        let s = &p.slots[i];
-                        let ok = upstream
-                            .send_to(&s.query[..s.len], sh.settings.upstreams[0])
-                            .is_ok();
-                        (i, ok)
-                    })
-                };
-                match sent {
-                    Some((_, true)) => bump(&sh.stats.forwarded),
-                    // A send error (no route) waits for the timeout, which
-                    // tries the next upstream.
-                    Some((_, false)) => {}
-                    None => {
-                        bump(&sh.stats.servfail);
-                        if let Ok(len) = wire::write_error(&q, rcode::SERVFAIL, &mut out) {
-                            let _ = sock.send_to(&out[..len], src);
-                        }
+                    bump(&sh.stats.servfail);
+                    if let Ok(len) = wire::write_error(&q, rcode::SERVFAIL, &mut out) {
+                        let _ = sock.send_to(&out[..len], src);
                     }
                 }
             }
         }
     }
+}
+
+/// Sends `msg` to the first upstream from a fresh socket with a random
+/// ID and records it; false when it could not be taken on.
+fn forward(
+    sh: &Shared,
+    out_socks: &Outbound,
+    pending: &Mutex<Pending>,
+    rand: &mut Rand,
+    client: SocketAddr,
+    msg: &[u8],
+    q: &Query,
+) -> bool {
+    let Some(&upstream) = sh.settings.upstreams.first() else {
+        return false;
+    };
+    // The socket is made before taking the lock the relay thread shares.
+    let (Some(id), Ok(s)) = (rand.u16(), out_socks.socket(upstream, rand)) else {
+        return false;
+    };
+    let Ok(mut p) = pending.lock() else { return false };
+    let Some(i) = p.insert(client, msg, q, id, s) else {
+        return false;
+    };
+    let slot = &p.slots[i];
+    let Some(s) = slot.sock.as_ref() else { return false };
+    if out_socks.watch(s, i).is_err() {
+        p.release(i);
+        return false;
+    }
+    // A send error (no route) waits for the timeout, which tries the next
+    // upstream.
+    let _ = s.send(&slot.query[..slot.len]);
+    true
 }

@@ -19,7 +19,8 @@ fn stats_json(sh: &Shared) -> String {
     let (dropped, total) = sh.events.lock().map_or((0, 0), |r| (r.dropped, r.total));
     serde_json::json!({
         "queries": g(&s.queries), "blocked": g(&s.blocked), "forwarded": g(&s.forwarded),
-        "relayed": g(&s.relayed), "refused": g(&s.refused), "rate_limited": g(&s.limited),
+        "relayed": g(&s.relayed), "mismatched": g(&s.mismatched), "truncated": g(&s.truncated),
+        "refused": g(&s.refused), "rate_limited": g(&s.limited),
         "servfail": g(&s.servfail), "malformed": g(&s.malformed), "tcp_refused": g(&s.tcp_refused),
         "events": total, "events_dropped": dropped,
         "uptime_s": sh.started.elapsed().as_secs(),

@@ -37,7 +37,7 @@ pub use consts::{EDNS_UDP_SIZE, HEADER_LEN, MAX_NAME_TEXT, MAX_NAME_WIRE, MAX_OW
 pub use edns::{decode_device_id, Edns};
 pub use emit::{write_blocked, write_error, write_unparsable, Blocked};
 pub use error::WireError;
-pub use header::{message_id, reply_matches, set_message_id};
+pub use header::{client_udp_limit, fit_reply, message_id, reply_matches, set_message_id};
 pub use name::{parse_name, Name};
 pub use query::{parse_query, Query};
 
