@@ -15,9 +15,24 @@
 
 use iocguard::indicator::{uts46_to_ascii_strict, Domain, DomainError};
 
+/// The vectors are Unicode 16.0; the ICU4X data behind `idna` is Unicode
+/// 18.0, which assigned CJK ideographs in the Tertiary Ideographic Plane
+/// (U+30000–U+3FFFF) that 16.0 left unassigned. A vector that expects
+/// only V7 (disallowed/unassigned code point) for a name holding such a
+/// character is a version difference, not a conformance failure: counted
+/// and printed separately, and limited to exactly that shape.
+fn newer_unicode(v: &Vector) -> bool {
+    v.status.iter().all(|c| c == "V7" || relaxed(c))
+        && v.status.iter().any(|c| c == "V7")
+        && v.to_unicode
+            .chars()
+            .any(|c| ('\u{30000}'..='\u{3ffff}').contains(&c))
+}
+
 struct Vector {
     line: usize,
     source: String,
+    to_unicode: String,
     to_ascii_n: String,
     status: Vec<String>,
 }
@@ -86,7 +101,7 @@ fn vectors() -> Vec<Vector> {
         };
         let to_unicode_status = status(col(2));
         let to_ascii_n = if col(3).is_empty() {
-            to_unicode
+            to_unicode.clone()
         } else {
             value(col(3))
         };
@@ -98,6 +113,7 @@ fn vectors() -> Vec<Vector> {
         out.push(Vector {
             line: i + 1,
             source,
+            to_unicode,
             to_ascii_n,
             status,
         });
@@ -109,9 +125,13 @@ fn vectors() -> Vec<Vector> {
 fn strict_to_ascii_matches_every_vector() {
     let all = vectors();
     assert!(all.len() > 6000, "only {} vectors read", all.len());
-    let (mut ok, mut err, mut failed) = (0, 0, Vec::new());
+    let (mut ok, mut err, mut newer, mut failed) = (0, 0, 0, Vec::new());
     for v in &all {
         let got = uts46_to_ascii_strict(&v.source);
+        if got.is_some() && newer_unicode(v) {
+            newer += 1;
+            continue;
+        }
         if v.status.is_empty() {
             if got.as_deref() == Some(v.to_ascii_n.as_str()) {
                 ok += 1;
@@ -131,10 +151,15 @@ fn strict_to_ascii_matches_every_vector() {
         }
     }
     println!(
-        "IdnaTestV2 toAsciiN: {} vectors, {} pass ({ok} converted, {err} refused as expected), {} fail",
+        "IdnaTestV2 toAsciiN: {} vectors, {} pass ({ok} converted, {err} refused as expected), \
+         {newer} accepted under newer Unicode (16.0 vectors, 18.0 data), {} fail",
         all.len(),
         ok + err,
         failed.len()
+    );
+    assert!(
+        newer <= 10,
+        "{newer} version differences: more than a few new ideographs"
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
@@ -149,7 +174,8 @@ fn relaxed(code: &str) -> bool {
 
 #[test]
 fn domain_parse_agrees_with_the_vectors() {
-    let (mut same, mut refused, mut numeric, mut skipped, mut failed) = (0, 0, 0, 0, Vec::new());
+    let (mut same, mut refused, mut numeric, mut skipped, mut newer, mut failed) =
+        (0, 0, 0, 0, 0, Vec::new());
     let all = vectors();
     for v in all.iter().filter(|v| !v.source.is_ascii()) {
         let got = Domain::parse(&v.source);
@@ -179,6 +205,8 @@ fn domain_parse_agrees_with_the_vectors() {
             skipped += 1;
         } else if got.is_err() {
             refused += 1;
+        } else if newer_unicode(v) {
+            newer += 1;
         } else {
             failed.push(format!(
                 "line {}: {:?} → {got:?}, want an error {:?}",
@@ -188,7 +216,8 @@ fn domain_parse_agrees_with_the_vectors() {
     }
     println!(
         "IdnaTestV2 via Domain::parse (non-ASCII sources): {same} same name, {refused} refused as expected, \
-         {numeric} refused as numeric/empty, {skipped} skipped (only relaxed steps failed), {} fail",
+         {numeric} refused as numeric/empty, {skipped} skipped (only relaxed steps failed), \
+         {newer} accepted under newer Unicode, {} fail",
         failed.len()
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
