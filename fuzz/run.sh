@@ -28,3 +28,20 @@ echo "== hosts_parsers for ${secs}s"
 mkdir -p fuzz/corpus/hosts_parsers
 cargo +nightly fuzz run hosts_parsers fuzz/corpus/hosts_parsers -- \
     -max_total_time="$secs" -max_len=4096 -print_final_stats=1
+# The parsers that see a feed server's bytes before any signature check
+# (HTTP head, framing, gzip; seeded with hand-made responses whose first
+# two bytes are the read size and option flags, see the target), the UCI
+# configuration, and netlink replies (seeded with set-element dumps, an
+# ack and a counter object).
+echo "== http_response for ${secs}s"
+mkdir -p fuzz/corpus/http_response
+cargo +nightly fuzz run http_response fuzz/corpus/http_response fuzz/seeds/http_response -- \
+    -max_total_time="$secs" -max_len=8192 -print_final_stats=1
+echo "== uci for ${secs}s"
+mkdir -p fuzz/corpus/uci
+cargo +nightly fuzz run uci fuzz/corpus/uci fuzz/seeds/uci -- \
+    -max_total_time="$secs" -max_len=4096 -print_final_stats=1
+echo "== netlink for ${secs}s"
+mkdir -p fuzz/corpus/netlink
+cargo +nightly fuzz run netlink fuzz/corpus/netlink fuzz/seeds/netlink -- \
+    -max_total_time="$secs" -max_len=4096 -print_final_stats=1

@@ -79,6 +79,21 @@ pub fn fetch(url: &str, opts: &FetchOptions, prev: Option<&Validators>) -> Resul
     }
 }
 
+/// Reads a recorded HTTP/1.1 response (status line, headers, framing,
+/// gzip) exactly as [`fetch`] reads one from a server, handing the reader
+/// at most `chunk` bytes per read. `Ok(Err(location))` is a redirect.
+/// For the fuzz target and tests: the parser sees attacker bytes before
+/// any signature check, so it must be exercised without a network.
+#[doc(hidden)]
+pub fn replay_http_response(
+    bytes: &[u8],
+    chunk: usize,
+    opts: &FetchOptions,
+    prev: Option<&Validators>,
+) -> Result<Result<Fetched, String>, FetchError> {
+    http::replay(bytes, chunk, opts, prev)
+}
+
 /// The URL of `url`'s minisign signature: `.minisig` appended to the path
 /// (before any `?query`, which stays: it may carry an access token).
 pub fn signature_url(url: &str) -> String {
@@ -152,6 +167,27 @@ fn parse_source(url: &str) -> Result<Source, FetchError> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn replayed_responses_read_like_a_socket() {
+        let opts = FetchOptions::default();
+        let chunked = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nevil.\r\n7\r\nexample\r\n0\r\n\r\n";
+        // One byte per read splits every line and chunk-size across reads.
+        for chunk in [1, 3, usize::MAX] {
+            match replay_http_response(chunked, chunk, &opts, None) {
+                Ok(Ok(Fetched::Body { bytes, .. })) => assert_eq!(bytes, b"evil.example"),
+                other => panic!("{chunk}: {other:?}"),
+            }
+        }
+        let redirect = b"HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n";
+        assert_eq!(
+            replay_http_response(redirect, 7, &opts, None).unwrap(),
+            Err("/x".to_string())
+        );
+        let truncated = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+        assert!(replay_http_response(truncated, 2, &opts, None).is_err());
+        assert!(replay_http_response(b"", 1, &opts, None).is_err());
+    }
 
     fn target(url: &str) -> http::Target {
         match parse_source(url).unwrap() {

@@ -15,7 +15,7 @@ pub mod prefix;
 pub mod set;
 pub mod suffix;
 
-pub use domain::{Domain, DomainError};
+pub use domain::{uts46_to_ascii_strict, Domain, DomainError};
 pub use gate::{Gate, GateConfig, Refusal};
 pub use ip_index::{Attribution, IpIndex, PrefixIndex};
 pub use parse::{parse_indicator, TokenError};

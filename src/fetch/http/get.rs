@@ -11,7 +11,7 @@ use super::conn::Conn;
 use super::request::request;
 use super::text::{header_safe, truncate};
 use super::tls::tls_config;
-use super::transport::{connect, handshake, Stream};
+use super::transport::{connect, handshake, Replay, Stream};
 use super::url::Target;
 use crate::fetch::gzip::{gunzip, GzipError};
 use crate::fetch::{FetchError, FetchOptions, Fetched, Validators};
@@ -76,6 +76,41 @@ fn fetch_one(
     let mut conn = Conn::new(stream, deadline, opts, url);
     let prev = prev.filter(|v| !v.is_empty());
     conn.write_all(request(target, &opts.user_agent, prev).as_bytes())?;
+    read_response(&mut conn, url, opts, prev)
+}
+
+/// Reads and judges a response from a recorded byte string, handed to the
+/// reader at most `chunk` bytes per read. The same code as a live
+/// connection after the request is written; it exists for the fuzz target
+/// and for tests of hostile responses.
+pub(in crate::fetch) fn replay(
+    bytes: &[u8],
+    chunk: usize,
+    opts: &FetchOptions,
+    prev: Option<&Validators>,
+) -> Result<Result<Fetched, String>, FetchError> {
+    let url = "http://replay.invalid/";
+    let stream = Stream::Memory(Replay {
+        data: bytes.to_vec(),
+        pos: 0,
+        chunk,
+    });
+    let mut conn = Conn::new(stream, Instant::now() + opts.total_timeout, opts, url);
+    Ok(
+        match read_response(&mut conn, url, opts, prev.filter(|v| !v.is_empty()))? {
+            Step::Done(f) => Ok(f),
+            Step::Redirect(location) => Err(location),
+        },
+    )
+}
+
+/// Everything after the request: head, status, body, gzip, validators.
+fn read_response(
+    conn: &mut Conn<'_>,
+    url: &str,
+    opts: &FetchOptions,
+    prev: Option<&Validators>,
+) -> Result<Step, FetchError> {
     let head = conn.read_head()?;
     let url_s = url.to_string();
     match head.code {

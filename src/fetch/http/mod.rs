@@ -33,5 +33,5 @@ mod tls;
 mod transport;
 mod url;
 
-pub(super) use get::fetch;
+pub(super) use get::{fetch, replay};
 pub(super) use url::Target;

@@ -92,7 +92,7 @@ pub(super) fn handshake(
     })?;
     let mut tls = ClientConnection::new(config, name).map_err(|e| tls_error(url, &e))?;
     while tls.is_handshaking() {
-        let timeout = arm(&tcp, url, opts, deadline)?;
+        let timeout = arm(Some(&tcp), url, opts, deadline)?;
         if let Err(e) = tls.complete_io(&mut tcp) {
             return Err(io_error(url, e, timeout));
         }
@@ -104,14 +104,27 @@ pub(super) fn handshake(
 pub(super) enum Stream {
     Plain(TcpStream),
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    /// A recorded response, so the fuzz target and tests drive the same
+    /// reader code as a socket does without a network.
+    Memory(Replay),
+}
+
+/// A response held in memory, handed out at most `chunk` bytes per read
+/// so that line splitting across reads and buffer compaction are exercised
+/// as they are on a slow socket. Writes are discarded.
+pub(super) struct Replay {
+    pub(super) data: Vec<u8>,
+    pub(super) pos: usize,
+    pub(super) chunk: usize,
 }
 
 impl Stream {
-    /// The TCP socket under it, to arm timeouts on.
-    pub(super) fn tcp(&self) -> &TcpStream {
+    /// The TCP socket under it, to arm timeouts on (none for a replay).
+    pub(super) fn tcp(&self) -> Option<&TcpStream> {
         match self {
-            Stream::Plain(s) => s,
-            Stream::Tls(s) => &s.sock,
+            Stream::Plain(s) => Some(s),
+            Stream::Tls(s) => Some(&s.sock),
+            Stream::Memory(_) => None,
         }
     }
 }
@@ -121,6 +134,13 @@ impl Read for Stream {
         match self {
             Stream::Plain(s) => s.read(buf),
             Stream::Tls(s) => s.read(buf),
+            Stream::Memory(r) => {
+                let rest = r.data.get(r.pos..).unwrap_or_default();
+                let n = rest.len().min(buf.len()).min(r.chunk.max(1));
+                buf[..n].copy_from_slice(&rest[..n]);
+                r.pos += n;
+                Ok(n)
+            }
         }
     }
 }
@@ -130,12 +150,14 @@ impl Write for Stream {
         match self {
             Stream::Plain(s) => s.write(buf),
             Stream::Tls(s) => s.write(buf),
+            Stream::Memory(_) => Ok(buf.len()),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Plain(s) => s.flush(),
             Stream::Tls(s) => s.flush(),
+            Stream::Memory(_) => Ok(()),
         }
     }
 }
@@ -144,7 +166,7 @@ impl Write for Stream {
 /// or what is left of the deadline if less. Returns the limit a timeout
 /// error will report.
 pub(super) fn arm(
-    tcp: &TcpStream,
+    tcp: Option<&TcpStream>,
     url: &str,
     opts: &FetchOptions,
     deadline: Instant,
@@ -161,12 +183,14 @@ pub(super) fn arm(
     } else {
         (opts.read_timeout.max(Duration::from_millis(1)), opts.read_timeout)
     };
-    tcp.set_read_timeout(Some(limit))
-        .and_then(|_| tcp.set_write_timeout(Some(limit)))
-        .map_err(|e| FetchError::Io {
-            url: url.to_string(),
-            detail: e.to_string(),
-        })?;
+    if let Some(tcp) = tcp {
+        tcp.set_read_timeout(Some(limit))
+            .and_then(|_| tcp.set_write_timeout(Some(limit)))
+            .map_err(|e| FetchError::Io {
+                url: url.to_string(),
+                detail: e.to_string(),
+            })?;
+    }
     Ok(reported)
 }
 

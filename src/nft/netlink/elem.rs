@@ -129,8 +129,12 @@ pub fn elems_to_ranges<K: Key>(sorted: &[(K, bool)]) -> Vec<(K, K)> {
             (false, Some(s)) => {
                 // Two starts in a row: the first range is open-ended up to
                 // the second start. Not produced by iocguard; keep it exact.
+                // The same start twice (a repeated element in a dump) gives
+                // an empty first range, which must not become `k..k-1`.
                 if let Some(p) = k.pred() {
-                    out.push((s, p));
+                    if p >= s {
+                        out.push((s, p));
+                    }
                 }
                 open = Some(k);
             }
@@ -170,6 +174,29 @@ mod tests {
         parse_setelem_msg::<u128>(msgs[1].payload, |k, e| got.push((k, e))).unwrap();
         assert_eq!(got, vec![(1, false), (6, true), (u128::MAX - 1, false)]);
         assert_eq!(elems_to_ranges(&got), vec![(1, 5), (u128::MAX - 1, u128::MAX)]);
+    }
+
+    /// Found by the `netlink` fuzz target (fuzz/regressions/
+    /// crash-e6ec7351…): a dump repeating one start element produced the
+    /// inverted range `k..k-1`.
+    #[test]
+    fn repeated_start_elements_give_no_inverted_range() {
+        let k = 0xc000_02ffu32;
+        assert_eq!(elems_to_ranges(&[(k, false), (k, false)]), vec![(k, u32::MAX)]);
+        assert_eq!(
+            elems_to_ranges(&[(1u32, false), (1, false), (5, true)]),
+            vec![(1, 4)]
+        );
+        let input =
+            include_bytes!("../../../fuzz/regressions/crash-e6ec7351c39757aee5559066d18e9ab87b573898");
+        for m in crate::nft::netlink::messages(input) {
+            let Ok(m) = m else { continue };
+            let mut elems = Vec::new();
+            if parse_setelem_msg::<u32>(m.payload, |k, end| elems.push((k, end))).is_ok() {
+                elems.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                assert!(elems_to_ranges(&elems).iter().all(|(s, e)| s <= e), "{elems:?}");
+            }
+        }
     }
 
     #[test]
