@@ -589,6 +589,7 @@ const INSTANCE: &[&str] = &[
     "procd_set_param [respawn] [3600] [5] [0]",
     "procd_set_param [stdout] [1]",
     "procd_set_param [stderr] [1]",
+    "procd_set_param [limits] [nofile=8192 8192]",
     "procd_set_param [file] [/etc/config/iocguard]",
     "procd_set_param [reload_signal] [HUP]",
     "procd_close_instance",
