@@ -9,6 +9,9 @@ pub enum DaemonError {
     /// The DNS server could not start.
     #[error(transparent)]
     Dns(#[from] dns::DnsError),
+    /// The configuration could not be read again (SIGHUP).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The set could not be built.
     #[error(transparent)]
     State(#[from] crate::state::StateError),

@@ -45,6 +45,19 @@ pub fn load_set(cfg: &Config) -> Result<IndicatorSet, DaemonError> {
     Ok(set)
 }
 
+/// The configuration as it is on disk now: procd sends SIGHUP after `uci
+/// commit iocguard`, so feeds and the allowlist take effect without a
+/// restart. Listen addresses, the NFLOG group and the host table's
+/// settings stay as started (they need a restart). A configuration that
+/// no longer loads keeps the current set.
+fn reread(cfg: &Config) -> Result<Config, DaemonError> {
+    let fresh = Config::load(&cfg.path)?;
+    for w in &fresh.warnings {
+        log::warn!("{w}");
+    }
+    Ok(fresh)
+}
+
 /// The sinkhole's compact blocklist; the set itself is dropped by the
 /// caller right after, so the daemon holds only this.
 fn matcher(set: &IndicatorSet) -> DomainMatcher {
@@ -100,7 +113,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     drop(set);
     let r = signal_loop(
         || signals.wait().map_err(DaemonError::Wait),
-        || load_set(cfg),
+        || load_set(&reread(cfg)?),
         |set| {
             if let Some(s) = &server {
                 s.reload(matcher(&set));
@@ -115,4 +128,30 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     }
     hosts.stop();
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_reads_the_configuration_again() {
+        let dir = std::env::temp_dir().join(format!("iocg-reread-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config");
+        std::fs::write(&path, "config iocguard 'main'\n\toption unit 'A'\n").unwrap();
+        let cfg = Config::load(&path).unwrap();
+        std::fs::write(
+            &path,
+            "config iocguard 'main'\n\toption unit 'B'\nconfig allow 'allow'\n\tlist entry 'good.example'\n",
+        )
+        .unwrap();
+        let fresh = reread(&cfg).unwrap();
+        assert_eq!(fresh.main.unit, "B");
+        assert_eq!(fresh.gate.allow.len(), 1);
+        std::fs::write(&path, "config iocguard 'main'\n\toption max_shrink '150'\n").unwrap();
+        let e = reread(&cfg).unwrap_err().to_string();
+        assert!(e.contains("max_shrink"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
