@@ -47,9 +47,10 @@ pub fn load_set(cfg: &Config) -> Result<IndicatorSet, DaemonError> {
 
 /// The configuration as it is on disk now: procd sends SIGHUP after `uci
 /// commit iocguard`, so feeds and the allowlist take effect without a
-/// restart. Listen addresses, the NFLOG group and the host table's
-/// settings stay as started (they need a restart). A configuration that
-/// no longer loads keeps the current set.
+/// restart, and so do `host_capacity` and `retention_days`. Listen
+/// addresses, the NFLOG group and `snapshot_interval` stay as started
+/// (they need a restart). A configuration that no longer loads keeps the
+/// current set.
 fn reread(cfg: &Config) -> Result<Config, DaemonError> {
     let fresh = Config::load(&cfg.path)?;
     for w in &fresh.warnings {
@@ -113,12 +114,15 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     drop(set);
     let r = signal_loop(
         || signals.wait().map_err(DaemonError::Wait),
-        || load_set(&reread(cfg)?),
-        |set| {
+        || {
+            let fresh = reread(cfg)?;
+            Ok((load_set(&fresh)?, fresh))
+        },
+        |(set, fresh)| {
             if let Some(s) = &server {
                 s.reload(matcher(&set));
             }
-            hosts.reload(set.ip_index());
+            hosts.reload(set.ip_index(), &fresh);
         },
     );
     // The sinkhole first: its last events reach the host log, which then

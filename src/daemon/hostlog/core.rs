@@ -118,6 +118,8 @@ pub struct HostLog {
     period_start: u64,
     /// The notice budget's minute, lines used in it, lines held back.
     budget: (u64, u32, u64),
+    /// `retention_days` in seconds (0: hosts are kept).
+    retention: u64,
 }
 
 impl HostLog {
@@ -133,7 +135,24 @@ impl HostLog {
             eviction_logged: false,
             period_start: now,
             budget: (now / 60, 0, 0),
+            retention: 0,
         }
+    }
+
+    /// Seconds a host may stay unseen (0: kept for the campaign).
+    pub fn retention(&self) -> u64 {
+        self.retention
+    }
+
+    /// New settings (start, SIGHUP): the retention, and the table's bound
+    /// (a smaller one evicts at once, the least valuable hosts first, as
+    /// when the table is full). Returns the hosts evicted.
+    pub fn configure(&mut self, capacity: usize, retention: u64) -> usize {
+        self.retention = retention;
+        if capacity == self.table.capacity() {
+            return 0;
+        }
+        self.table.set_capacity(capacity).len()
     }
 
     /// Takes one line from this minute's notice budget; when the minute
@@ -444,6 +463,27 @@ mod tests {
         assert!(p.due(T + 86_401, gen + 1, true), "changed: written at stop");
         p.written(T + 86_401, gen + 1);
         assert!(!p.due(T + 200_000, gen + 1, true), "unchanged: never written");
+    }
+
+    #[test]
+    fn a_smaller_capacity_evicts_at_once() {
+        let mut log = HostLog::new(HostTable::new(16), IpIndex::default(), T);
+        let mut out = Vec::new();
+        for i in 0..10u8 {
+            log.record(
+                ip_event(&format!("192.0.2.{i}"), Some(i), T + u64::from(i)),
+                T + 20,
+                &mut out,
+            );
+        }
+        assert_eq!(log.configure(16, 86_400), 0);
+        assert_eq!(log.retention(), 86_400);
+        assert_eq!(log.configure(4, 0), 6);
+        assert_eq!(log.table().len(), 4);
+        assert!(
+            log.table().hosts().all(|h| h.last_seen >= T + 6),
+            "the newest stay"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ mod sources;
 pub mod store;
 
 use self::core::{Counters, Every, HostLog, SnapshotPolicy};
-use self::queue::{offer, Input};
+use self::queue::{offer, Input, Reload};
 use super::convert::{host_event, ip_event};
 use super::error::DaemonError;
 use crate::clock::unix_now;
@@ -159,7 +159,14 @@ impl Service {
         );
         let generation = loaded.table.generation();
         let shared = Arc::new(Shared {
-            log: Mutex::new(HostLog::new(loaded.table, index, now)),
+            log: Mutex::new({
+                let mut log = HostLog::new(loaded.table, index, now);
+                log.configure(
+                    cfg.main.host_capacity as usize,
+                    cfg.main.retention_days as u64 * 86_400,
+                );
+                log
+            }),
             stop: AtomicBool::new(false),
             overflow: AtomicU64::new(0),
         });
@@ -206,7 +213,6 @@ impl Service {
             shared: shared.clone(),
             store: store.clone(),
             policy: SnapshotPolicy::new(cfg.main.snapshot_interval as u64, now, generation),
-            retention: cfg.main.retention_days as u64 * 86_400,
             sources: sources::Sources::new(cfg),
             nft_table: cfg.main.table.clone(),
             nflog,
@@ -231,10 +237,15 @@ impl Service {
         })
     }
 
-    /// A newly loaded set's attribution index.
-    pub fn reload(&self, index: IpIndex) {
+    /// A newly loaded set and configuration (SIGHUP): the attribution
+    /// index, `host_capacity` and `retention_days`.
+    pub fn reload(&self, index: IpIndex, cfg: &Config) {
         // Blocking: a reload must not be dropped like an event.
-        let _ = self.tx.send(Input::Reload(Box::new(index)));
+        let _ = self.tx.send(Input::Reload(Box::new(Reload {
+            index,
+            capacity: cfg.main.host_capacity as usize,
+            retention: cfg.main.retention_days as u64 * 86_400,
+        })));
     }
 
     /// Stops every thread; the table thread writes the snapshot if the
@@ -313,9 +324,18 @@ fn handle(log: &mut HostLog, input: Input, now: u64, names: &mut IfNames, notice
             log.lost(k, now.saturating_sub(1));
         }
         Input::Skipped(k) => log.counters.nflog_skipped += k,
-        Input::Reload(ix) => {
-            log::info!("hosts: attributing with {} listed prefixes", ix.len());
-            log.set_index(*ix);
+        Input::Reload(r) => {
+            let Reload {
+                index,
+                capacity,
+                retention,
+            } = *r;
+            log::info!("hosts: attributing with {} listed prefixes", index.len());
+            log.set_index(index);
+            let evicted = log.configure(capacity, retention);
+            if evicted > 0 {
+                log::warn!("hosts: host_capacity is now {capacity}: {evicted} hosts were evicted");
+            }
         }
         Input::Wake => {}
     }
@@ -326,7 +346,6 @@ struct Table {
     shared: Arc<Shared>,
     store: Store,
     policy: SnapshotPolicy,
-    retention: u64,
     sources: sources::Sources,
     nft_table: String,
     nflog: bool,
@@ -386,9 +405,14 @@ impl Table {
                 self.refresh(&mut rate_limited, now);
                 self.write_status(now);
             }
-            if self.retention > 0 && expire.due(now) {
+            if expire.due(now) {
                 let mut log = self.shared.lock();
-                let n = log.table_mut().expire(now, self.retention);
+                let retention = log.retention();
+                let n = if retention > 0 {
+                    log.table_mut().expire(now, retention)
+                } else {
+                    0
+                };
                 if n > 0 {
                     log::info!("hosts: {n} hosts unseen for longer than retention_days were dropped");
                 }

@@ -19,10 +19,20 @@ pub enum Input {
     Lost(u64),
     /// NFLOG messages that could not be decoded.
     Skipped(u64),
-    /// A newly loaded set's attribution index.
-    Reload(Box<IpIndex>),
+    /// A newly loaded set and configuration.
+    Reload(Box<Reload>),
     /// Nothing: look at the stop flag and the schedules now.
     Wake,
+}
+
+/// What a reload (SIGHUP) changes in the host log.
+pub struct Reload {
+    /// The new set's attribution index.
+    pub index: IpIndex,
+    /// `host_capacity`.
+    pub capacity: usize,
+    /// `retention_days`, in seconds (0: keep).
+    pub retention: u64,
 }
 
 /// Queues `input`, or counts it in `overflow` when the queue is full.
