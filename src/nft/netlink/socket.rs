@@ -70,16 +70,24 @@ pub struct Socket {
     buf: Vec<u8>,
 }
 
+/// A `NETLINK_NETFILTER` socket bound in the caller's network namespace
+/// (the kernel picks the port id): the start of the loader's socket and
+/// of the NFLOG listener.
+pub fn open_netfilter() -> Result<OwnedFd, NlError> {
+    let fd = socket(
+        AddressFamily::Netlink,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkNetFilter,
+    )?;
+    bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
+    Ok(fd)
+}
+
 impl Socket {
     /// Opens and binds a socket in the caller's network namespace.
     pub fn open() -> Result<Self, NlError> {
-        let fd = socket(
-            AddressFamily::Netlink,
-            SockType::Raw,
-            SockFlag::SOCK_CLOEXEC,
-            SockProtocol::NetlinkNetFilter,
-        )?;
-        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
+        let fd = open_netfilter()?;
         // Best effort: without CAP_NET_ADMIN the defaults stay.
         let _ = setsockopt(&fd, sockopt::SndBufForce, &SOCK_BUF);
         let _ = setsockopt(&fd, sockopt::RcvBufForce, &SOCK_BUF);

@@ -2,7 +2,7 @@
 //! each renderer escapes them for its own format.
 
 use super::lang;
-use crate::report::model::{HostRow, Lang};
+use crate::report::model::{HostRow, Lang, Row, UnitLine};
 
 /// How many indicators a host's cell names before "+N more".
 const TOP: usize = 3;
@@ -49,4 +49,18 @@ pub const HOST_RIGHT: [bool; 9] = [false, false, false, false, false, true, true
 /// A count, or "-" when unknown.
 pub fn count(n: Option<u64>) -> String {
     n.map_or_else(|| "-".into(), |n| n.to_string())
+}
+
+/// A unit's line in the merged table, raw: its number (from 1), name,
+/// period, whether its signature was checked, then each row's count.
+pub fn unit(i: usize, u: &UnitLine, lang: Lang) -> Vec<String> {
+    let w = lang::words(lang);
+    let mut row = vec![
+        (i + 1).to_string(),
+        u.unit.clone(),
+        lang::period_short(lang, &u.period),
+        if u.signed { w.yes } else { w.no }.to_string(),
+    ];
+    row.extend(Row::ALL.iter().map(|r| count(r.count(&u.figures))));
+    row
 }

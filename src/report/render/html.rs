@@ -238,14 +238,10 @@ pub fn merged(m: &MergedReport, lang: Lang) -> String {
         .iter()
         .enumerate()
         .map(|(i, u)| {
-            let mut row = vec![
-                (i + 1).to_string(),
-                escape(&u.unit),
-                escape(&lang::period_short(lang, &u.period)),
-                escape(if u.signed { w.yes } else { w.no }),
-            ];
-            row.extend(Row::ALL.iter().map(|r| cells::count(r.count(&u.figures))));
-            (String::new(), row)
+            (
+                String::new(),
+                cells::unit(i, u, lang).iter().map(|c| escape(c)).collect(),
+            )
         })
         .collect();
     let mut total = vec![String::new(), escape(w.total), String::new(), String::new()];

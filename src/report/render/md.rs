@@ -168,16 +168,7 @@ pub fn merged(m: &MergedReport, lang: Lang) -> String {
         .units
         .iter()
         .enumerate()
-        .map(|(i, u)| {
-            let mut row = vec![
-                (i + 1).to_string(),
-                escape(&u.unit),
-                lang::period_short(lang, &u.period),
-                if u.signed { w.yes } else { w.no }.to_string(),
-            ];
-            row.extend(Row::ALL.iter().map(|r| cells::count(r.count(&u.figures))));
-            row
-        })
+        .map(|(i, u)| cells::unit(i, u, lang).iter().map(|c| escape(c)).collect())
         .collect();
     let mut total = vec![
         String::new(),

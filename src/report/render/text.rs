@@ -244,16 +244,7 @@ pub fn merged(m: &MergedReport, lang: Lang) -> String {
         .units
         .iter()
         .enumerate()
-        .map(|(i, u)| {
-            let mut row = vec![
-                (i + 1).to_string(),
-                visible(&u.unit),
-                lang::period_short(lang, &u.period),
-                if u.signed { w.yes } else { w.no }.to_string(),
-            ];
-            row.extend(Row::ALL.iter().map(|r| cells::count(r.count(&u.figures))));
-            row
-        })
+        .map(|(i, u)| cells::unit(i, u, lang).iter().map(|c| visible(c)).collect())
         .collect();
     let mut total = vec![String::new(), w.total.to_string(), String::new(), String::new()];
     total.extend(Row::ALL.iter().map(|r| cells::count(r.count(&m.totals))));

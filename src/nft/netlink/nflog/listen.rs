@@ -14,13 +14,10 @@ use super::{
     bind_msg, flags_msg, mode_msg, parse_packet, u32_cfg_msg, LoggedPacket, NFULA_CFG_QTHRESH,
     NFULA_CFG_TIMEOUT, NFULNL_CFG_F_SEQ,
 };
-use crate::nft::netlink::socket::NlError;
+use crate::nft::netlink::socket::{open_netfilter, NlError};
 use crate::nft::netlink::{messages, parse_ack, NLMSG_DONE, NLMSG_ERROR};
 use nix::errno::Errno;
-use nix::sys::socket::{
-    bind, recv, send, setsockopt, socket, sockopt, AddressFamily, MsgFlags, NetlinkAddr, SockFlag,
-    SockProtocol, SockType,
-};
+use nix::sys::socket::{recv, send, setsockopt, sockopt, MsgFlags};
 use nix::sys::time::TimeVal;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
@@ -63,13 +60,7 @@ impl Listener {
     /// [`next_batch`](Self::next_batch) so the caller can check a stop
     /// flag (a zero `poll` is taken as 1 ms, not "forever").
     pub fn open(group: u16, poll: Duration) -> Result<Listener, NlError> {
-        let fd = socket(
-            AddressFamily::Netlink,
-            SockType::Raw,
-            SockFlag::SOCK_CLOEXEC,
-            SockProtocol::NetlinkNetFilter,
-        )?;
-        bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
+        let fd = open_netfilter()?;
         let _ = setsockopt(&fd, sockopt::RcvBufForce, &RCVBUF);
         setsockopt(&fd, sockopt::ReceiveTimeout, &timeval(SETUP_TIMEOUT))?;
         let mut l = Listener {
