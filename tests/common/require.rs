@@ -37,6 +37,9 @@ pub enum Need {
     Python3,
     /// `chromium` (the HTML report rendered headless).
     Chromium,
+    /// The OpenWrt userland kit's sources (`../shared/openwrt-userland` or
+    /// `$IOCGUARD_OWRT_KIT`), built on first use (tests/common/owrt.rs).
+    OpenwrtKit,
 }
 
 impl Need {
@@ -53,6 +56,7 @@ impl Need {
             Need::Python3 => "python3",
             Need::Ipv6Loopback => "ipv6-loopback",
             Need::Chromium => "chromium",
+            Need::OpenwrtKit => "openwrt-kit",
         }
     }
 
@@ -60,6 +64,7 @@ impl Need {
         match self {
             Need::Root => is_root(),
             Need::Ipv6Loopback => TcpListener::bind("[::1]:0").is_ok(),
+            Need::OpenwrtKit => super::owrt::kit_dir().is_some(),
             tool => on_path(tool.name()),
         }
     }
