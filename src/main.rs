@@ -7,6 +7,7 @@ use iocguard::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    iocguard::mem::large_blocks_apart();
     let (common, cmd) = match cli::parse(std::env::args_os().skip(1)) {
         Ok(v) => v,
         Err(e) => {

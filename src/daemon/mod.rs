@@ -112,6 +112,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     // Only the matcher and the prefix index stay: the set's name tables
     // are several times their size.
     drop(set);
+    crate::mem::give_back();
     let r = signal_loop(
         || signals.wait().map_err(DaemonError::Wait),
         || {
@@ -123,6 +124,8 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
                 s.reload(matcher(&set));
             }
             hosts.reload(set.ip_index(), &fresh);
+            drop(set);
+            crate::mem::give_back();
         },
     );
     // The sinkhole first: its last events reach the host log, which then

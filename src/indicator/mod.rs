@@ -17,10 +17,10 @@ pub mod suffix;
 
 pub use domain::{uts46_to_ascii_strict, Domain, DomainError};
 pub use gate::{Gate, GateConfig, Refusal};
-pub use ip_index::{Attribution, IpIndex, PrefixIndex};
+pub use ip_index::{Attribution, IpIndex, Listed, PrefixIndex};
 pub use parse::{parse_indicator, TokenError};
 pub use prefix::{Bits, Prefix, V4Prefix, V6Prefix};
-pub use set::{IndicatorSet, Match, SetBuilder};
+pub use set::{IndicatorSet, Keep, Match, SetBuilder};
 
 use std::fmt;
 

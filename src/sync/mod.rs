@@ -11,7 +11,7 @@ use crate::config::{Config, FeedConfig};
 use crate::exit::Exit;
 use crate::feed::{parse_feed, FeedError, Tally};
 use crate::fetch::Fetched;
-use crate::indicator::{Gate, IndicatorSet, SetBuilder};
+use crate::indicator::{Gate, IndicatorSet, Keep, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
 use serde::{Deserialize, Serialize};
 pub use summary::{feed_summaries, FeedSummary};
@@ -271,7 +271,9 @@ pub fn run(
         };
         statuses.push(status);
     }
-    let set = build_from_cache(cfg, &gate, &cache)?;
+    // What sync installs needs no attribution (the daemon builds its
+    // own from the cache), so the listed IPs are only counted.
+    let set = build_cached(cfg, &gate, &cache, false, Keep::Enforce)?;
     let report = SyncReport {
         time: now,
         feeds: statuses,
@@ -345,7 +347,9 @@ fn accept(
         prev.and_then(|p| p.signed_at),
     )
     .map_err(failed)?;
-    let mut trial = SetBuilder::new();
+    // The guard needs the counts, not the indicators: the set is built
+    // from the cache once every feed is decided.
+    let mut trial = SetBuilder::keeping(Keep::Nothing);
     let id = trial.add_feed(&feed.name);
     let report = parse_feed(&body, feed.format, feed.kind, &mut trial, id, gate)
         .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?;
@@ -360,11 +364,7 @@ fn accept(
         bytes: body.len() as u64,
         signed_at,
     };
-    let unchanged = cache
-        .body(&feed.name, body.len() + 1)
-        .ok()
-        .flatten()
-        .is_some_and(|b| b == body);
+    let unchanged = cache.holds(&feed.name, &body);
     let meta = if unchanged {
         // Keep the original acceptance time: the content is as old as it was.
         CacheMeta {
@@ -393,7 +393,17 @@ fn accept(
 /// Builds the set from every enabled feed's last accepted copy — what
 /// `sync` installs and what `apply` installs at boot without network.
 pub fn build_from_cache(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
-    build_cached(cfg, gate, cache, false)
+    build_cached(cfg, gate, cache, false, Keep::All)
+}
+
+/// [`build_from_cache`] with only the blocked IP ranges and the counts:
+/// what `apply` installs at boot.
+pub fn build_ranges_from_cache(
+    cfg: &Config,
+    gate: &Gate,
+    cache: &FeedCache,
+) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, false, Keep::IpRanges)
 }
 
 /// The DoH resolver set from every enabled `target doh` feed's last
@@ -403,11 +413,17 @@ pub fn build_doh_from_cache(
     gate: &Gate,
     cache: &FeedCache,
 ) -> Result<IndicatorSet, StateError> {
-    build_cached(cfg, gate, cache, true)
+    build_cached(cfg, gate, cache, true, Keep::IpRanges)
 }
 
-fn build_cached(cfg: &Config, gate: &Gate, cache: &FeedCache, doh: bool) -> Result<IndicatorSet, StateError> {
-    let mut builder = SetBuilder::new();
+fn build_cached(
+    cfg: &Config,
+    gate: &Gate,
+    cache: &FeedCache,
+    doh: bool,
+    keep: Keep,
+) -> Result<IndicatorSet, StateError> {
+    let mut builder = SetBuilder::keeping(keep);
     for feed in cfg.feeds.iter().filter(|f| f.enabled && f.doh == doh) {
         let id = builder.add_feed(&feed.name);
         let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
