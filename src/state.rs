@@ -126,7 +126,7 @@ impl FeedCache {
         // the compressed file nor a zero-filled guess of the size is held
         // beside the body (a 14 MB feed would otherwise peak at ~2.5×).
         let mut body = Vec::new();
-        let found = self.inflate(feed, limit, |chunk| {
+        let found = self.stream(feed, limit, |chunk| {
             body.extend_from_slice(chunk);
             true
         })?;
@@ -138,7 +138,7 @@ impl FeedCache {
     /// one. An unreadable or corrupt copy is not `body`.
     pub fn holds(&self, feed: &str, body: &[u8]) -> bool {
         let mut at = 0;
-        let same = self.inflate(feed, body.len(), |chunk| {
+        let same = self.stream(feed, body.len(), |chunk| {
             let same = body.get(at..at + chunk.len()) == Some(chunk);
             at += chunk.len();
             same
@@ -146,11 +146,11 @@ impl FeedCache {
         matches!(same, Ok(Some(true))) && at == body.len()
     }
 
-    /// Streams the inflated copy of `feed` through `each`, in chunks, until
-    /// the end or until `each` returns false. `None` when there is no
-    /// copy; `Some(false)` when `each` stopped early; `Corrupt` when it
-    /// does not inflate or inflates past `limit`.
-    fn inflate(
+    /// Streams the inflated copy of `feed` through `each`, in chunks of at
+    /// most 64 KiB, until the end or until `each` returns false. `None`
+    /// when there is no copy; `Some(false)` when `each` stopped early;
+    /// `Corrupt` when it does not inflate or inflates past `limit`.
+    pub fn stream(
         &self,
         feed: &str,
         limit: usize,

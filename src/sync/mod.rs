@@ -19,6 +19,7 @@ use verify::verify;
 
 pub mod install;
 pub mod source;
+pub mod stream;
 pub mod summary;
 pub mod verify;
 
@@ -426,18 +427,10 @@ fn build_cached(
     let mut builder = SetBuilder::keeping(keep);
     for feed in cfg.feeds.iter().filter(|f| f.enabled && f.doh == doh) {
         let id = builder.add_feed(&feed.name);
-        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
-        let body = match cache.body(&feed.name, limit) {
-            Ok(Some(b)) => b,
-            Ok(None) => continue,
-            Err(e) => {
-                // A corrupt cache entry loses one feed, not the whole set.
-                log::warn!("feed {}: {e}", feed.name);
-                continue;
-            }
-        };
-        if let Err(e) = parse_feed(&body, feed.format, feed.kind, &mut builder, id, gate) {
-            log::warn!("feed {}: cached copy {e}", feed.name);
+        match stream::parse_cached(cache, feed, &mut builder, id, gate) {
+            Ok(_) => {}
+            // A corrupt cache entry loses one feed, not the whole set.
+            Err(e) => log::warn!("feed {}: {e}", feed.name),
         }
     }
     Ok(builder.build(gate))
