@@ -18,6 +18,7 @@
 //! (`test`, the daemon), which build with [`Keep::All`].
 
 use super::domain_table::{ArenaMark, DomainArena, DomainTable};
+use super::fingerprint::{fingerprint, FingerprintTable};
 use super::gate::Gate;
 use super::ip_index::{sort_dedup, IpIndex, Listed, PrefixIndex};
 use super::prefix::{
@@ -34,17 +35,31 @@ pub type IpRanges = (Vec<(u32, u32)>, Vec<(u128, u128)>);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Keep {
     /// Everything: blocked ranges, listed prefixes with their feeds (for
-    /// lookups and attribution), domains. `check`, `test`, the daemon.
+    /// lookups and attribution), domain names. `check`, `test`.
     #[default]
     All,
-    /// Blocked ranges and domains; listed IP prefixes are only counted,
-    /// so IP lookups answer "not listed". `sync`.
-    Enforce,
+    /// Blocked ranges, listed prefixes with their feeds, and the domains
+    /// as fingerprints (no names): the daemon, whose sinkhole matches
+    /// fingerprints and whose host log attributes IPs.
+    Serve,
+    /// Blocked ranges and domain names; listed IP prefixes are only
+    /// counted, so IP lookups answer "not listed". `sync` when it writes
+    /// a dnsmasq file.
+    Names,
+    /// Blocked ranges and the domains as fingerprints, for their count.
+    /// `sync`.
+    Hashes,
     /// Blocked IP ranges only; listed IP prefixes are counted, domains
     /// are dropped as they come (0 domains). `apply`.
     IpRanges,
     /// Nothing: a trial parse that needs only the sink's counts.
     Nothing,
+}
+
+impl Keep {
+    fn ip_index(self) -> bool {
+        matches!(self, Keep::All | Keep::Serve)
+    }
 }
 
 /// Collects indicators from any number of feeds, then aggregates them.
@@ -55,6 +70,9 @@ pub struct SetBuilder {
     v4: Vec<Listed<u32>>,
     v6: Vec<Listed<u128>>,
     domains: DomainArena,
+    /// Domain fingerprints and their feeds ([`Keep::Serve`], [`Keep::Hashes`]).
+    fps: Vec<u64>,
+    fp_feeds: Vec<FeedId>,
 }
 
 /// A position in a [`SetBuilder`], see [`SetBuilder::mark`].
@@ -63,6 +81,7 @@ pub struct BuilderMark {
     v4: usize,
     v6: usize,
     domains: ArenaMark,
+    fps: usize,
 }
 
 /// The aggregated, deduplicated, allowlist-aware indicator set.
@@ -72,6 +91,8 @@ pub struct IndicatorSet {
     v4: IpTable<u32>,
     v6: IpTable<u128>,
     domains: DomainTable,
+    /// The domains as fingerprints ([`Keep::Serve`], [`Keep::Hashes`]).
+    fingerprints: FingerprintTable,
     allow_domains: DomainTable,
 }
 
@@ -127,6 +148,10 @@ impl SetBuilder {
             (Indicator::V4(p), _) => self.v4.push(Listed::new(p, feed)),
             (Indicator::V6(p), _) => self.v6.push(Listed::new(p, feed)),
             (Indicator::Domain(_), Keep::IpRanges) => {}
+            (Indicator::Domain(d), Keep::Serve | Keep::Hashes) => {
+                self.fps.push(fingerprint(d.as_str().as_bytes()));
+                self.fp_feeds.push(feed);
+            }
             (Indicator::Domain(d), _) => self.domains.push(d.as_str(), feed),
         }
     }
@@ -137,6 +162,7 @@ impl SetBuilder {
             v4: self.v4.len(),
             v6: self.v6.len(),
             domains: self.domains.mark(),
+            fps: self.fps.len(),
         }
     }
 
@@ -145,11 +171,13 @@ impl SetBuilder {
         self.v4.truncate(mark.v4);
         self.v6.truncate(mark.v6);
         self.domains.rollback(mark.domains);
+        self.fps.truncate(mark.fps);
+        self.fp_feeds.truncate(mark.fps);
     }
 
     /// Number of indicators pushed so far (before deduplication).
     pub fn len(&self) -> usize {
-        self.v4.len() + self.v6.len() + self.domains.len()
+        self.v4.len() + self.v6.len() + self.domains.len() + self.fps.len()
     }
 
     /// True when nothing was pushed.
@@ -160,11 +188,15 @@ impl SetBuilder {
     /// Aggregates everything pushed, cutting out what `gate` protects and
     /// what its allowlist names.
     pub fn build(self, gate: &Gate) -> IndicatorSet {
-        let index = self.keep == Keep::All;
+        let index = self.keep.ip_index();
         // IPs first: their vectors become the ranges in place, and the
         // domain index is built after they shrank.
         let v4 = IpTable::build(self.v4, &gate.exempt_v4(), index);
         let v6 = IpTable::build(self.v6, &gate.exempt_v6(), index);
+        // Names below an allowed name stay in: a lookup checks the
+        // allowlist after the match (see `dns::DomainMatcher`).
+        let fingerprints = FingerprintTable::from_parts(&self.fps, &self.fp_feeds);
+        drop((self.fps, self.fp_feeds));
         let mut domains = self.domains.into_table();
         let allow_domains = gate.allow_domains().clone();
         if !allow_domains.is_empty() {
@@ -175,6 +207,7 @@ impl SetBuilder {
             v4,
             v6,
             domains,
+            fingerprints,
             allow_domains,
         }
     }
@@ -197,9 +230,16 @@ impl IndicatorSet {
     }
 
     /// Number of listed domains left after subdomains of listed domains
-    /// were dropped.
+    /// were dropped; with fingerprints ([`Keep::Serve`], [`Keep::Hashes`])
+    /// the number of distinct listed names.
     pub fn domain_count(&self) -> usize {
-        self.domains.len()
+        self.domains.len() + self.fingerprints.len()
+    }
+
+    /// The listed domains as fingerprints, taken out of the set (empty
+    /// unless built with [`Keep::Serve`] or [`Keep::Hashes`]).
+    pub fn take_fingerprints(&mut self) -> FingerprintTable {
+        std::mem::take(&mut self.fingerprints)
     }
 
     /// The blocked IPv4 ranges, disjoint and sorted, inclusive ends.
@@ -547,13 +587,14 @@ mod tests {
                 b.build(&gate)
             };
             let all = build(Keep::All);
-            for keep in [Keep::Enforce, Keep::IpRanges] {
+            for keep in [Keep::Serve, Keep::Names, Keep::Hashes, Keep::IpRanges] {
                 let lean = build(keep);
                 prop_assert_eq!(lean.v4_ranges(), all.v4_ranges());
                 prop_assert_eq!(lean.v6_ranges(), all.v6_ranges());
                 prop_assert_eq!(lean.v4_entries(), all.v4_entries());
                 prop_assert_eq!(lean.v6_entries(), all.v6_entries());
-                let domains = if keep == Keep::Enforce { all.domain_count() } else { 0 };
+                // The test names have no parents among them: the counts agree.
+                let domains = if keep == Keep::IpRanges { 0 } else { all.domain_count() };
                 prop_assert_eq!(lean.domain_count(), domains);
             }
             let none = build(Keep::Nothing);

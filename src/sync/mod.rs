@@ -273,8 +273,14 @@ pub fn run(
         statuses.push(status);
     }
     // What sync installs needs no attribution (the daemon builds its
-    // own from the cache), so the listed IPs are only counted.
-    let set = build_cached(cfg, &gate, &cache, false, Keep::Enforce)?;
+    // own from the cache), so the listed IPs are only counted, and the
+    // domains are fingerprints unless a dnsmasq file needs their names.
+    let keep = if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
+        Keep::Names
+    } else {
+        Keep::Hashes
+    };
+    let set = build_cached(cfg, &gate, &cache, false, keep)?;
     let report = SyncReport {
         time: now,
         feeds: statuses,
@@ -395,6 +401,12 @@ fn accept(
 /// `sync` installs and what `apply` installs at boot without network.
 pub fn build_from_cache(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
     build_cached(cfg, gate, cache, false, Keep::All)
+}
+
+/// [`build_from_cache`] for the daemon: IP attribution, and the domains
+/// as fingerprints for the sinkhole (no names: a third of the memory).
+pub fn build_for_daemon(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, false, Keep::Serve)
 }
 
 /// [`build_from_cache`] with only the blocked IP ranges and the counts:
