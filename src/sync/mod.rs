@@ -11,7 +11,7 @@ use crate::config::{Config, FeedConfig};
 use crate::exit::Exit;
 use crate::feed::{parse_feed, FeedError, Tally};
 use crate::fetch::Fetched;
-use crate::indicator::{Gate, IndicatorSet, Keep, SetBuilder};
+use crate::indicator::{FeedId, Gate, IndicatorSet, Keep, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
 use serde::{Deserialize, Serialize};
 pub use summary::{feed_summaries, FeedSummary};
@@ -209,6 +209,18 @@ pub fn run(
 ) -> Result<(SyncReport, IndicatorSet), StateError> {
     let gate = Gate::new(&cfg.gate);
     let cache = FeedCache::new(&cfg.main.state_dir);
+    // What sync installs needs no attribution (the daemon builds its
+    // own from the cache), so the listed IPs are only counted, and the
+    // domains are fingerprints unless a dnsmasq file needs their names.
+    let keep = if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
+        Keep::Names
+    } else {
+        Keep::Hashes
+    };
+    // Built as the feeds are decided, in the order `build_cached` uses:
+    // an accepted download goes in as it is parsed, anything else as its
+    // last good copy.
+    let mut builder = SetBuilder::keeping(keep);
     let mut statuses = Vec::new();
     for feed in &cfg.feeds {
         if !feed.enabled {
@@ -229,15 +241,29 @@ pub fn run(
         let prev = cache
             .meta(&feed.name)
             .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
+        let id = (!feed.doh).then(|| builder.add_feed(&feed.name));
+        let mark = builder.mark();
         let result = fetch(feed, prev.as_ref())
             .map_err(|e| (Outcome::Failed, e))
-            .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
+            .and_then(|f| {
+                let into = id.map(|id| (&mut builder, id));
+                accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now, into)
+            });
+        if !matches!(result, Ok(Accepted { parsed: true, .. })) {
+            builder.rollback(mark);
+            if let Some(id) = id {
+                if let Err(e) = stream::parse_cached(&cache, feed, &mut builder, id, &gate) {
+                    log::warn!("feed {}: {e}", feed.name);
+                }
+            }
+        }
         let status = match result {
             Ok(Accepted {
                 outcome,
                 meta,
                 rejected_lines,
                 refused,
+                ..
             }) => {
                 if !refused.is_empty() {
                     log::info!(
@@ -272,15 +298,7 @@ pub fn run(
         };
         statuses.push(status);
     }
-    // What sync installs needs no attribution (the daemon builds its
-    // own from the cache), so the listed IPs are only counted, and the
-    // domains are fingerprints unless a dnsmasq file needs their names.
-    let keep = if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
-        Keep::Names
-    } else {
-        Keep::Hashes
-    };
-    let set = build_cached(cfg, &gate, &cache, false, keep)?;
+    let set = builder.build(&gate);
     let report = SyncReport {
         time: now,
         feeds: statuses,
@@ -302,6 +320,8 @@ struct Accepted {
     rejected_lines: usize,
     /// Its entries refused by policy, by reason.
     refused: Vec<Tally>,
+    /// True when the copy was parsed into the caller's set.
+    parsed: bool,
 }
 
 /// Parses, guards and stores one download. Returns what is now in use;
@@ -317,6 +337,7 @@ fn accept(
     download: Download,
     opts: &SyncOptions,
     now: u64,
+    into: Option<(&mut SetBuilder, FeedId)>,
 ) -> Result<Accepted, (Outcome, String)> {
     let failed = |e: String| (Outcome::Failed, e);
     let (body, validators) = match download.fetched {
@@ -327,6 +348,7 @@ fn accept(
                     meta: m.clone(),
                     rejected_lines: 0,
                     refused: Vec::new(),
+                    parsed: false,
                 })
             }
             // A 304 without a cached copy means the cache was lost:
@@ -354,11 +376,19 @@ fn accept(
         prev.and_then(|p| p.signed_at),
     )
     .map_err(failed)?;
-    // The guard needs the counts, not the indicators: the set is built
-    // from the cache once every feed is decided.
+    // Parsed once, into the set being built when there is one (the
+    // caller rolls it back if the copy is not accepted after all); a DoH
+    // feed's copy only needs its counts here.
     let mut trial = SetBuilder::keeping(Keep::Nothing);
-    let id = trial.add_feed(&feed.name);
-    let report = parse_feed(&body, feed.format, feed.kind, &mut trial, id, gate)
+    let parsed = into.is_some();
+    let (builder, id) = match into {
+        Some((b, id)) => (b, id),
+        None => {
+            let id = trial.add_feed(&feed.name);
+            (&mut trial, id)
+        }
+    };
+    let report = parse_feed(&body, feed.format, feed.kind, builder, id, gate)
         .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?;
     let entries = report.counts.accepted() as u64;
     guard(prev, entries, feed, cfg.main.max_shrink, opts.force)
@@ -394,6 +424,7 @@ fn accept(
         meta,
         rejected_lines: report.counts.rejected,
         refused: report.refusals,
+        parsed,
     })
 }
 
