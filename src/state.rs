@@ -97,6 +97,10 @@ pub struct CacheMeta {
     /// check.
     #[serde(default)]
     pub signed_at: Option<u64>,
+    /// Domains among the entries: how big to make the fingerprint table
+    /// before reading the copy (absent in caches written before it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<u64>,
 }
 
 /// The per-feed last-good cache under `state_dir/feeds/`.

@@ -90,7 +90,7 @@ pub fn run(cfg: &Config) -> Result<(), DaemonError> {
 
 fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     let mut set = load_set(cfg)?;
-    let hosts = hostlog::Service::start(cfg, set.ip_index())?;
+    let hosts = hostlog::Service::start(cfg, set.take_ip_index())?;
     let server = match (cfg.dns.enabled, cfg.dns.mode.as_str()) {
         (true, "front" | "behind") => {
             let settings = Settings::from_config(cfg)?;
@@ -124,7 +124,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
             if let Some(s) = &server {
                 s.reload(matcher(&mut set));
             }
-            hosts.reload(set.ip_index(), &fresh);
+            hosts.reload(set.take_ip_index(), &fresh);
             drop(set);
             crate::mem::give_back();
         },

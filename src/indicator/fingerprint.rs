@@ -94,6 +94,62 @@ impl FingerprintTable {
         t
     }
 
+    /// An empty table with room for `n` fingerprints at load ≤ 0.8 (it
+    /// grows past that, see [`Self::insert`]). The slots are zeroed
+    /// lazily by the kernel, so unused room costs address space only
+    /// until a fingerprint lands in its page.
+    pub fn with_capacity(n: usize) -> FingerprintTable {
+        let cap = n + n / 4 + 8;
+        FingerprintTable {
+            keys: vec![0; cap],
+            feeds: vec![0; cap],
+            len: 0,
+        }
+    }
+
+    /// Adds fingerprint `k` of `feed`; a fingerprint already held keeps
+    /// its first feed. Doubles the table when it passes load 0.8.
+    pub fn insert(&mut self, k: u64, feed: u16) {
+        if (self.len + 1) * 5 > self.keys.len() * 4 {
+            let mut bigger = Self::with_capacity(self.keys.len() * 2);
+            for (&k, &f) in self.keys.iter().zip(&self.feeds).filter(|(&k, _)| k != 0) {
+                bigger.insert(k, f);
+            }
+            *self = bigger;
+        }
+        let cap = self.keys.len();
+        let mut i = slot(k, cap);
+        loop {
+            match self.keys[i] {
+                0 => {
+                    self.keys[i] = k;
+                    self.feeds[i] = feed;
+                    self.len += 1;
+                    return;
+                }
+                v if v == k => return,
+                _ => i = if i + 1 == cap { 0 } else { i + 1 },
+            }
+        }
+    }
+
+    /// Drops every fingerprint of `feed` (rare: a cached copy read in
+    /// pieces turned out unusable as a whole), rebuilding the table.
+    pub fn remove_feed(&mut self, feed: u16) {
+        let keep: Vec<(u64, u16)> = self
+            .keys
+            .iter()
+            .zip(&self.feeds)
+            .filter(|&(&k, &f)| k != 0 && f != feed)
+            .map(|(&k, &f)| (k, f))
+            .collect();
+        let mut t = Self::with_capacity(keep.len());
+        for (k, f) in keep {
+            t.insert(k, f);
+        }
+        *self = t;
+    }
+
     /// A table of the names `names` yields (at most `n`).
     pub fn with_names<'a>(n: usize, names: impl Iterator<Item = (&'a str, u16)>) -> FingerprintTable {
         Self::new(n, names.map(|(d, f)| (fingerprint(d.as_bytes()), f)))
@@ -187,6 +243,23 @@ mod tests {
         assert_eq!(t.covering(""), None);
         assert_eq!(t.covering("."), None);
         assert_eq!(FingerprintTable::default().covering("evil.example"), None);
+    }
+
+    #[test]
+    fn inserts_grow_and_a_feed_can_be_removed() {
+        let mut t = FingerprintTable::with_capacity(2);
+        for i in 0..1000u32 {
+            t.insert(fingerprint(format!("n{i}.example").as_bytes()), (i % 3) as u16);
+        }
+        t.insert(fingerprint(b"n5.example"), 9);
+        assert_eq!(t.len(), 1000);
+        assert!(t.keys.len() * 4 >= t.len() * 5, "load stays at most 0.8");
+        assert_eq!(t.covering("w.n5.example"), Some((2, 2)), "the first feed stays");
+        t.remove_feed(1);
+        assert_eq!(t.len(), 667);
+        assert_eq!(t.covering("n1.example"), None);
+        assert_eq!(t.covering("n3.example"), Some((0, 0)));
+        assert_eq!(t.covering("n5.example"), Some((0, 2)));
     }
 
     #[test]

@@ -70,9 +70,13 @@ pub struct SetBuilder {
     v4: Vec<Listed<u32>>,
     v6: Vec<Listed<u128>>,
     domains: DomainArena,
-    /// Domain fingerprints and their feeds ([`Keep::Serve`], [`Keep::Hashes`]).
+    /// Domain fingerprints and their feeds ([`Keep::Serve`], [`Keep::Hashes`])
+    /// pushed since the last mark (or all of them, without a table).
     fps: Vec<u64>,
     fp_feeds: Vec<FeedId>,
+    /// With [`SetBuilder::expect_domains`]: the table the fingerprints go
+    /// to at each mark, so that they are held once, not twice.
+    fp_table: Option<FingerprintTable>,
 }
 
 /// A position in a [`SetBuilder`], see [`SetBuilder::mark`].
@@ -131,6 +135,40 @@ impl SetBuilder {
         }
     }
 
+    /// Announces about `n` domains (the last accepted copies' count), so
+    /// that fingerprints are moved into a table sized for them at every
+    /// [`Self::mark`] instead of all being held in a list until
+    /// [`Self::build`] (10 bytes more per name at the peak). A mark then
+    /// commits what came before it: rolling back to an older mark leaves
+    /// the fingerprints in between, see [`Self::forget_fingerprints`].
+    pub fn expect_domains(&mut self, n: usize) {
+        if matches!(self.keep, Keep::Serve | Keep::Hashes) {
+            self.fp_table = Some(FingerprintTable::with_capacity(n));
+        }
+    }
+
+    /// Drops every domain fingerprint of `feed` (after rolling back past a
+    /// mark that committed some of them).
+    pub fn forget_fingerprints(&mut self, feed: FeedId) {
+        if let Some(t) = &mut self.fp_table {
+            t.remove_feed(feed.0);
+        }
+        let keep: Vec<bool> = self.fp_feeds.iter().map(|f| *f != feed).collect();
+        let mut it = keep.iter();
+        self.fps.retain(|_| *it.next().unwrap_or(&true));
+        self.fp_feeds.retain(|f| *f != feed);
+    }
+
+    fn commit_fingerprints(&mut self) {
+        if let Some(t) = &mut self.fp_table {
+            for (&k, f) in self.fps.iter().zip(&self.fp_feeds) {
+                t.insert(k, f.0);
+            }
+            self.fps.clear();
+            self.fp_feeds.clear();
+        }
+    }
+
     /// Registers a feed name and returns its id. Feeds beyond `u16::MAX`
     /// share the last id; no configuration comes near that.
     pub fn add_feed(&mut self, name: &str) -> FeedId {
@@ -157,7 +195,8 @@ impl SetBuilder {
     }
 
     /// A point to roll back to if the feed being added turns out unusable.
-    pub fn mark(&self) -> BuilderMark {
+    pub fn mark(&mut self) -> BuilderMark {
+        self.commit_fingerprints();
         BuilderMark {
             v4: self.v4.len(),
             v6: self.v6.len(),
@@ -187,23 +226,37 @@ impl SetBuilder {
 
     /// Aggregates everything pushed, cutting out what `gate` protects and
     /// what its allowlist names.
-    pub fn build(self, gate: &Gate) -> IndicatorSet {
-        let index = self.keep.ip_index();
+    pub fn build(mut self, gate: &Gate) -> IndicatorSet {
+        self.commit_fingerprints();
+        let SetBuilder {
+            keep,
+            feeds,
+            v4,
+            v6,
+            domains,
+            fps,
+            fp_feeds,
+            fp_table,
+        } = self;
+        let index = keep.ip_index();
         // IPs first: their vectors become the ranges in place, and the
         // domain index is built after they shrank.
-        let v4 = IpTable::build(self.v4, &gate.exempt_v4(), index);
-        let v6 = IpTable::build(self.v6, &gate.exempt_v6(), index);
+        let v4 = IpTable::build(v4, &gate.exempt_v4(), index);
+        let v6 = IpTable::build(v6, &gate.exempt_v6(), index);
         // Names below an allowed name stay in: a lookup checks the
         // allowlist after the match (see `dns::DomainMatcher`).
-        let fingerprints = FingerprintTable::from_parts(&self.fps, &self.fp_feeds);
-        drop((self.fps, self.fp_feeds));
-        let mut domains = self.domains.into_table();
+        let fingerprints = match fp_table {
+            Some(t) => t,
+            None => FingerprintTable::from_parts(&fps, &fp_feeds),
+        };
+        drop((fps, fp_feeds));
+        let mut domains = domains.into_table();
         let allow_domains = gate.allow_domains().clone();
         if !allow_domains.is_empty() {
             domains.retain(|name| allow_domains.covering(name).is_none());
         }
         IndicatorSet {
-            feeds: self.feeds,
+            feeds,
             v4,
             v6,
             domains,
@@ -342,6 +395,16 @@ impl IndicatorSet {
             self.feeds.clone(),
             self.v4.entries.clone(),
             self.v6.entries.clone(),
+        )
+    }
+
+    /// Like [`Self::ip_index`], moving the listed prefixes out of the set
+    /// instead of copying them (the set then attributes nothing).
+    pub fn take_ip_index(&mut self) -> IpIndex {
+        IpIndex::new(
+            self.feeds.clone(),
+            std::mem::take(&mut self.v4.entries),
+            std::mem::take(&mut self.v6.entries),
         )
     }
 

@@ -221,6 +221,7 @@ pub fn run(
     // an accepted download goes in as it is parsed, anything else as its
     // last good copy.
     let mut builder = SetBuilder::keeping(keep);
+    builder.expect_domains(expected_domains(cfg, &cache, false));
     let mut statuses = Vec::new();
     for feed in &cfg.feeds {
         if !feed.enabled {
@@ -400,6 +401,7 @@ fn accept(
         entries,
         bytes: body.len() as u64,
         signed_at,
+        domains: Some(report.counts.domains as u64),
     };
     let unchanged = cache.holds(&feed.name, &body);
     let meta = if unchanged {
@@ -460,6 +462,16 @@ pub fn build_doh_from_cache(
     build_cached(cfg, gate, cache, true, Keep::IpRanges)
 }
 
+/// The domains the last accepted copies held (0 for copies cached before
+/// the count was kept: the table then grows as it fills).
+fn expected_domains(cfg: &Config, cache: &FeedCache, doh: bool) -> usize {
+    cfg.feeds
+        .iter()
+        .filter(|f| f.enabled && f.doh == doh)
+        .filter_map(|f| cache.meta(&f.name)?.domains)
+        .sum::<u64>() as usize
+}
+
 fn build_cached(
     cfg: &Config,
     gate: &Gate,
@@ -468,6 +480,7 @@ fn build_cached(
     keep: Keep,
 ) -> Result<IndicatorSet, StateError> {
     let mut builder = SetBuilder::keeping(keep);
+    builder.expect_domains(expected_domains(cfg, cache, doh));
     for feed in cfg.feeds.iter().filter(|f| f.enabled && f.doh == doh) {
         let id = builder.add_feed(&feed.name);
         match stream::parse_cached(cache, feed, &mut builder, id, gate) {

@@ -111,8 +111,10 @@ pub fn parse_cached(
             return Ok(true);
         }
     }
-    // A piece was refused: read the copy whole, as it was accepted.
+    // A piece was refused: read the copy whole, as it was accepted. The
+    // pieces before it were committed by their marks: forget them too.
     builder.rollback(mark);
+    builder.forget_fingerprints(id);
     drop(pending);
     let body = cache.body(&feed.name, limit)?.unwrap_or_default();
     parse_feed(&body, feed.format, feed.kind, builder, id, gate)?;
@@ -228,6 +230,73 @@ mod tests {
         let (s, w) = both_ways("fallback", body.as_bytes(), Some(Format::Plain));
         assert_eq!(summary(&s), summary(&w));
         assert!(s.v4_entries() > 50_000);
+    }
+
+    #[test]
+    fn fingerprints_read_in_pieces_with_a_fallback_count_once() {
+        // As above, into a presized fingerprint table: the pieces before
+        // the refused one were committed; the whole-copy reread must not
+        // count them twice or leave any behind.
+        use crate::indicator::Keep;
+        let mut body = plain(120_000);
+        body += &(0..70_000)
+            .map(|i| format!("not an indicator {i}\n"))
+            .collect::<String>();
+        body += &plain(120_000).replace("c2-", "other-");
+        let c = cache("fp-fallback", body.as_bytes());
+        let gate = Gate::default();
+        let mut b = SetBuilder::keeping(Keep::Serve);
+        b.expect_domains(10);
+        let keep = b.add_feed("keep");
+        b.push(
+            crate::indicator::parse_indicator("c2-2.example.com").unwrap(),
+            keep,
+        );
+        let id = b.add_feed("f");
+        assert!(parse_cached(&c, &feed(Some(Format::Plain)), &mut b, id, &gate).unwrap());
+        let mut served = b.build(&gate);
+        let mut whole = SetBuilder::new();
+        let wid = whole.add_feed("f");
+        parse_feed(
+            body.as_bytes(),
+            Some(Format::Plain),
+            KindFilter::Auto,
+            &mut whole,
+            wid,
+            &gate,
+        )
+        .unwrap();
+        let whole = whole.build(&gate);
+        assert_eq!(served.domain_count(), whole.domain_count());
+        assert_eq!(served.v4_entries(), whole.v4_entries());
+        let fps = served.take_fingerprints();
+        assert_eq!(
+            fps.covering("c2-2.example.com"),
+            Some((0, 0)),
+            "the other feed's entry stays first"
+        );
+        assert_eq!(fps.covering("other-7.example.com"), Some((0, 1)));
+    }
+
+    #[test]
+    fn a_copy_unusable_as_a_whole_leaves_nothing_behind() {
+        // The first piece parses, the rest is mostly garbage: the copy as
+        // a whole is refused, and nothing of it may stay in the set, not
+        // even the fingerprints the first piece committed.
+        use crate::indicator::Keep;
+        let mut body = plain(100_000);
+        body += &(0..400_000)
+            .map(|i| format!("not an indicator {i}\n"))
+            .collect::<String>();
+        let c = cache("unusable", body.as_bytes());
+        let mut b = SetBuilder::keeping(Keep::Serve);
+        b.expect_domains(10);
+        let keep = b.add_feed("keep");
+        b.push(crate::indicator::parse_indicator("kept.example").unwrap(), keep);
+        let id = b.add_feed("f");
+        assert!(parse_cached(&c, &feed(Some(Format::Plain)), &mut b, id, &Gate::default()).is_err());
+        let set = b.build(&Gate::default());
+        assert_eq!((set.domain_count(), set.v4_entries()), (1, 0));
     }
 
     #[test]
