@@ -141,8 +141,10 @@ impl SetBuilder {
     /// [`Self::build`] (10 bytes more per name at the peak). A mark then
     /// commits what came before it: rolling back to an older mark leaves
     /// the fingerprints in between, see [`Self::forget_fingerprints`].
+    /// Without a count (0: copies cached before it was kept) the list is
+    /// kept, since a table grown by doubling would end up to twice the size.
     pub fn expect_domains(&mut self, n: usize) {
-        if matches!(self.keep, Keep::Serve | Keep::Hashes) {
+        if n > 0 && matches!(self.keep, Keep::Serve | Keep::Hashes) {
             self.fp_table = Some(FingerprintTable::with_capacity(n));
         }
     }

@@ -312,6 +312,10 @@ pub fn run(
     Ok((report, set))
 }
 
+/// Downloads up to this size are parsed once, straight into the set; a
+/// bigger one is parsed for its counts and read back from the cache.
+const PARSE_ONCE_MAX: usize = 4 << 20;
+
 /// A download that became the copy in use.
 struct Accepted {
     outcome: Outcome,
@@ -381,6 +385,10 @@ fn accept(
     // caller rolls it back if the copy is not accepted after all); a DoH
     // feed's copy only needs its counts here.
     let mut trial = SetBuilder::keeping(Keep::Nothing);
+    // A big body is not held next to its indicators: it is only counted
+    // here, and read back from the cache in pieces once it is freed (one
+    // parse more, a body's worth less at the peak: 1M domains are 23 MB).
+    let into = into.filter(|_| body.len() <= PARSE_ONCE_MAX);
     let parsed = into.is_some();
     let (builder, id) = match into {
         Some((b, id)) => (b, id),
