@@ -120,10 +120,12 @@ printf '%-34s %7.2fs %7.1f MB %14s %14s   (wall / loader %s)\n' "iocguard sync (
 }
 if [ "$QUICK" = 1 ]; then
   # At 100k nft -f peaks at ~145 MB and a process holds ~3 MB before
-  # reading anything, so the 1M goals (50x, 10x) scale down to these.
-  ok "$(div "$nftr" "$appr")" '>=' 15 || fail "apply peak RSS not 15x under nft -f at $N"
+  # reading anything, so the 1M goals (50x, 10x) scale down to these:
+  # 22x catches a return to holding the attribution table (19.6x at
+  # 100k before issue 15, 25-27x after).
+  ok "$(div "$nftr" "$appr")" '>=' 22 || fail "apply peak RSS not 22x under nft -f at $N"
   ok "$(div "$nftw" "$appw")" '>=' 4 || fail "apply not 4x faster than nft -f at $N"
-  ok "$(div "$nftr" "$synr")" '>=' 12 || fail "sync peak RSS not 12x under nft -f at $N"
+  ok "$(div "$nftr" "$synr")" '>=' 22 || fail "sync peak RSS not 22x under nft -f at $N"
 else
   ok "$(div "$nftr" "$appr")" '>=' 50 || fail "apply peak RSS not 50x under nft -f"
   ok "$(div "$nftr" "$synr")" '>=' 50 || fail "sync peak RSS not 50x under nft -f"
@@ -168,6 +170,7 @@ first_answer() {
   p=$!; pids+=("$p")
   # One shell in the namespace polls (a dig every ~5 ms), so the poll
   # costs a dig, not a namespace entry.
+  # shellcheck disable=SC2016
   ip netns exec "$NS" bash -c 'for _ in $(seq 20000); do
       dig +tries=1 +time=1 @127.0.0.1 -p "$1" "$2" A 2>/dev/null | grep -q "status: NXDOMAIN" && exit 0
       kill -0 "$3" 2>/dev/null || exit 1
@@ -209,8 +212,8 @@ for b in "${bins[@]}"; do
   k=${b%%:*}
   t=$(median <"$DATA/$k.t"); m=$(median <"$DATA/$k.m"); h=$(median <"$DATA/$k.h")
   printf '%-24s %11.2fs %7.1f MB %7.1f MB %16s %16s\n' "iocguard run, $k" "$t" "$(mb "$m")" "$(mb "$h")" "$(div "$t" "$dmt")" "$(div "$m" "$dmm")"
-  # At 100k the process's own ~4-6 MB dominates: 1/2 there, 1/5 at 1M.
-  lim=0.2; [ "$QUICK" = 1 ] && lim=0.5
+  # At 100k the process's own ~4-6 MB dominates: 0.6 there, 1/5 at 1M.
+  lim=0.2; [ "$QUICK" = 1 ] && lim=0.6
   ok "$(div "$m" "$dmm")" '<=' $lim || fail "$k steady RSS above $lim of dnsmasq's"
   ok "$h" '<=' $((32 * 1024)) || fail "$k load peak above 32 MB"
   [ "$QUICK" = 1 ] || ok "$(div "$t" "$dmt")" '<=' 0.5 || fail "$k first answer not within half of dnsmasq's"

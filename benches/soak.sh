@@ -86,7 +86,7 @@ ip -n "$NS" link set s1 up
 ip -n "$NS" route add default via 198.51.100.2 dev s0
 ip -n "$NS" neigh add 198.51.100.2 lladdr 02:00:00:00:00:02 dev s0
 mkdir -p "$DATA/run" "$DATA/state"
-mount -t tmpfs -o size=${RUN_CAP_MB}m tmpfs "$DATA/run"
+mount -t tmpfs -o "size=${RUN_CAP_MB}m" tmpfs "$DATA/run"
 
 "$GEN" ipv4 "$N" 21 >"$DATA/v4.base"
 "$GEN" domains "$N" 22 >"$DATA/d.base"
