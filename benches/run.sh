@@ -15,3 +15,4 @@ bash benches/dns.sh
 bash benches/hosts.sh
 bash benches/footprint.sh
 bash benches/soak.sh
+bash benches/qemu_rss.sh
