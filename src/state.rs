@@ -137,6 +137,12 @@ impl FeedCache {
         Ok(found.map(|_| body))
     }
 
+    /// True when an accepted copy exists and inflates whole within
+    /// `limit`, checked while inflating (nothing is kept).
+    pub fn intact(&self, feed: &str, limit: usize) -> bool {
+        matches!(self.stream(feed, limit, |_| true), Ok(Some(true)))
+    }
+
     /// True when the accepted copy is exactly `body`, compared while
     /// inflating, so the old copy is never held in memory next to the new
     /// one. An unreadable or corrupt copy is not `body`.
@@ -324,10 +330,12 @@ mod tests {
         other[599_999] ^= 1;
         assert!(!c.holds("f", &other));
         assert!(matches!(c.body("f", body.len() - 1), Err(StateError::Corrupt(_))));
+        assert!(c.intact("f", body.len()) && !c.intact("f", body.len() - 1) && !c.intact("g", 1 << 20));
         // A truncated file is corrupt, not a shorter body.
         let z = fs::read(d.join("feeds/f.z")).unwrap();
         fs::write(d.join("feeds/f.z"), &z[..z.len() / 2]).unwrap();
         assert!(matches!(c.body("f", 1 << 20), Err(StateError::Corrupt(_))));
+        assert!(!c.intact("f", 1 << 20));
     }
 
     #[test]

@@ -239,9 +239,7 @@ pub fn run(
         // Validators are worth sending only while the copy they describe is
         // intact; otherwise a 304 would leave the feed with nothing.
         let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
-        let prev = cache
-            .meta(&feed.name)
-            .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
+        let prev = cache.meta(&feed.name).filter(|_| cache.intact(&feed.name, limit));
         let id = (!feed.doh).then(|| builder.add_feed(&feed.name));
         let mark = builder.mark();
         let result = fetch(feed, prev.as_ref())
