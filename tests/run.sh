@@ -37,6 +37,8 @@ REQUIREMENTS=(
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
   "report_html chromium"
+  "luci_app root ip nft chromium python3 openwrt-kit"
+  "luci_app::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
 )
 
 in_ci() {
