@@ -424,6 +424,11 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         .unwrap()
         .contains("campaign"));
     b.shot("1-overview");
+    b.click("#iocguard-sync");
+    b.wait(
+        "Array.from(document.querySelectorAll('.alert-message')).some(m => m.textContent.includes('Sync finished.'))",
+        "the sync's notification",
+    );
 
     b.open("admin/services/iocguard/hosts");
     let mut got = rows(&mut b);
@@ -460,9 +465,19 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "{events}"
     );
     b.shot("3-host-detail");
+    // The dialog's title holds the hostile name too.
+    assert_eq!(b.eval("document.querySelectorAll('img').length"), 0);
     b.click(".modal .right button");
 
     // Acknowledge lab-b with a note; the CLI sees it.
+    // Host a's ack dialog names it: as text.
+    b.click(&format!("tr[data-key='{MAC_A}'] button[data-action=ack]"));
+    b.wait(
+        "!!document.querySelector('#iocguard-ack-note')",
+        "host a's ack dialog",
+    );
+    assert_eq!(b.eval("document.querySelectorAll('img').length"), 0);
+    b.click(".modal .right button");
     b.click(&format!("tr[data-key='{MAC_B}'] button[data-action=ack]"));
     b.wait("!!document.querySelector('#iocguard-ack-note')", "the ack dialog");
     b.eval("document.querySelector('#iocguard-ack-note').focus()");
@@ -515,7 +530,9 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     );
     b.shot("5-hosts-reinfected");
 
-    // The report: preview, then the downloads against the CLI's figures.
+    // The report: preview, then the downloads against the CLI's figures,
+    // signed since a key is configured.
+    r.ok("iocguard feed keygen --sec /etc/iocguard/report.key --pub /tmp/report.pub");
     b.open("admin/services/iocguard/report");
     b.cmd(serde_json::json!({"op": "downloads", "dir": downloads}));
     b.eval("document.querySelector('#iocguard-report-lang').value = 'en'");
@@ -529,6 +546,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     b.shot("6-report");
     b.click("#iocguard-download-json");
     let json = downloaded(&downloads, "iocguard-report-Lab_unit.json");
+    let sig = downloaded(&downloads, "iocguard-report-Lab_unit.json.minisig");
     b.click("#iocguard-download-csv");
     let csv = downloaded(&downloads, "iocguard-report-Lab_unit.csv");
     b.click("#iocguard-download-html");
@@ -544,6 +562,13 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "CSV: a header and two hosts"
     );
     assert!(String::from_utf8_lossy(&html).contains("lab-b"));
+    r.put(&downloads.join("iocguard-report-Lab_unit.json"), "/tmp/r.json");
+    r.put(
+        &downloads.join("iocguard-report-Lab_unit.json.minisig"),
+        "/tmp/r.json.minisig",
+    );
+    r.ok("iocguard feed verify --pub /tmp/report.pub /tmp/r.json");
+    assert!(String::from_utf8_lossy(&sig).contains("untrusted comment"));
 
     // Settings: a value the CLI refuses is refused here; a good one is
     // saved through uci and applied.
@@ -582,6 +607,8 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         Duration::from_secs(10)
     ));
 
+    // Whatever page or dialog showed the hostile hostname, it never ran.
+    assert_eq!(b.eval("window.iocguardXss === undefined"), true);
     // After an apply LuCI probes /cgi-bin/cgi-exec, which the kit lacks
     // (a 404 in the log); anything else is ours.
     let errors: Vec<String> = b
@@ -619,6 +646,23 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "{refused}"
     );
     assert_eq!(host_in(&hosts_json(&r), MAC_A)["state"], "infected");
+
+    // With LuCI in Vietnamese the app's pages are (the kit has no
+    // Vietnamese for LuCI's own strings; ours come from iocguard.vi.lmo).
+    r.ok("uci set luci.main.lang=vi; uci commit luci; rm -f /tmp/luci-indexcache*");
+    b.login("root", "test");
+    b.open("admin/services/iocguard/hosts");
+    let text = b.eval("document.querySelector('#view').textContent");
+    let text = text.as_str().unwrap();
+    for vi in ["Máy bị nhiễm", "Tên máy", "tái nhiễm", "Xác nhận (đã làm sạch)"] {
+        assert!(text.contains(vi), "no {vi:?} in the Vietnamese page: {text}");
+    }
+    b.shot("9-hosts-vi");
+    b.open("admin/services/iocguard/report");
+    assert_eq!(
+        b.eval("document.querySelector('#iocguard-report-lang').value"),
+        "vi"
+    );
     eprintln!("luci_app: screenshots in {}", shots.display());
 }
 

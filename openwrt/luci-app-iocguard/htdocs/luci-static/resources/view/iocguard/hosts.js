@@ -7,7 +7,8 @@
 // The infected-host table: who tried to reach a listed destination, by
 // MAC and hostname; detail with recent events; "Acknowledge (cleaned)".
 // Hostnames come from DHCP, i.e. from the hosts themselves: text nodes
-// only (api.text).
+// only (api.text), modal titles included (ui.showModal parses a string
+// title as HTML).
 
 const COLUMNS = [
 	[ 'hostname', _('Hostname') ],
@@ -66,7 +67,7 @@ return view.extend({
 			});
 			const host = d.host || {};
 			const st = api.stateOf(host);
-			ui.showModal(_('Host %s').format(host.hostname || d.key), [
+			ui.showModal(api.text(_('Host %s').format(host.hostname || d.key)), [
 				E('table', { 'class': 'table' }, [
 					E('tr', { 'class': 'tr' }, [ E('td', { 'class': 'td' }, [ api.text(_('MAC')) ]), E('td', { 'class': 'td' }, [ api.text(host.mac || '-') ]) ]),
 					E('tr', { 'class': 'tr' }, [ E('td', { 'class': 'td' }, [ api.text(_('Addresses')) ]), E('td', { 'class': 'td' }, [ api.text(addresses(host)) ]) ]),
@@ -84,7 +85,7 @@ return view.extend({
 	handleAck: function(h) {
 		const note = E('input', { 'type': 'text', 'class': 'cbi-input-text', 'id': 'iocguard-ack-note', 'maxlength': 1000,
 			'placeholder': _('What was done, by whom') });
-		ui.showModal(_('Acknowledge %s as cleaned').format(h.hostname || h.key), [
+		ui.showModal(api.text(_('Acknowledge %s as cleaned').format(h.hostname || h.key)), [
 			E('p', {}, [ api.text(_('Mark this host as cleaned. If it tries to reach a listed destination again it shows as re-infected.')) ]),
 			E('p', {}, [ note ]),
 			E('div', { 'class': 'right' }, [

@@ -59,7 +59,8 @@ return view.extend({
 	},
 
 	render: function() {
-		const lang = (L.env.lang || '').substr(0, 2) == 'vi' ? 'vi' : 'en';
+		// The router's LuCI language (the theme puts it on <html lang>).
+		const lang = (document.documentElement.lang || '').substr(0, 2) == 'vi' ? 'vi' : 'en';
 		const start = uci.get('iocguard', 'main', 'campaign_start') || '';
 		const field = function(label, input) {
 			return E('div', { 'class': 'cbi-value' }, [
