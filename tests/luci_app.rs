@@ -805,3 +805,131 @@ fn the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads() {
         .count();
     assert_eq!(entries.len(), differing + 1);
 }
+
+/// apk-tools 3, built once from `../shared/apk-tools` (or
+/// `$IOCGUARD_APK_TOOLS`) into the test cache; a tool no registry has.
+fn apk_tool() -> PathBuf {
+    let src = std::env::var_os("IOCGUARD_APK_TOOLS")
+        .map_or_else(|| repo().join("../shared/apk-tools"), PathBuf::from);
+    assert!(
+        src.join("build.sh").is_file(),
+        "this test needs apk-tools 3's source in {} (apk-kit)",
+        src.display()
+    );
+    let cache = common::owrt::cache_dir();
+    let o = Command::new("flock")
+        .arg(cache.join("apk.lock"))
+        .arg("bash")
+        .arg(src.join("build.sh"))
+        .arg(cache.join("apk"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "building apk-tools: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    PathBuf::from(String::from_utf8(o.stdout).unwrap().lines().last().unwrap())
+}
+
+#[test]
+#[ignore = "needs root, the OpenWrt userland kit and apk-tools 3's source: make test runs it when present"]
+fn the_app_installs_and_removes_with_apk_on_the_kit() {
+    require(&[Need::Root, Need::OpenwrtKit]);
+    let apk = apk_tool();
+    let dist = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luci_apk");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(dist.join("empty")).unwrap();
+    let built = build(&[
+        "openwrt/luci-app-iocguard/build.sh",
+        "--out",
+        dist.to_str().unwrap(),
+        "--apk",
+        apk.to_str().unwrap(),
+    ]);
+    let app = built
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "apk"))
+        .unwrap();
+    assert!(
+        app.ends_with("luci-app-iocguard-0.1.0-r1.apk"),
+        "{}",
+        app.display()
+    );
+
+    let r = Router::start();
+    // apk runs inside the router as on OpenWrt 25.12: the host's build
+    // with the libraries it links (the kit has the host's glibc).
+    r.ok("mkdir -p /tmp/apk-tool /tmp/apk-pkgs");
+    let ldd = Command::new("ldd").arg(&apk).output().unwrap();
+    let mut files = vec![apk.clone()];
+    for l in String::from_utf8_lossy(&ldd.stdout).lines() {
+        if let Some(p) = l.split("=> ").nth(1).and_then(|p| p.split(' ').next()) {
+            if !p.contains("/libc.so") {
+                files.push(PathBuf::from(p));
+            }
+        }
+    }
+    for f in &files {
+        r.put(
+            f,
+            &format!("/tmp/apk-tool/{}", f.file_name().unwrap().to_str().unwrap()),
+        );
+    }
+    // What the image provides, as empty packages (the kit's LuCI and rpcd
+    // are not installed by a package manager; iocguard is another test's).
+    for dep in ["luci-base", "rpcd-mod-ucode", "iocguard"] {
+        let stub = dist.join(format!("{dep}.apk"));
+        let o = Command::new(&apk)
+            .args([
+                "mkpkg",
+                "--info",
+                &format!("name:{dep}"),
+                "--info",
+                "version:0-r0",
+            ])
+            .args([
+                "--info",
+                "arch:noarch",
+                "--info",
+                "description:provided by the image",
+                "--files",
+            ])
+            .arg(dist.join("empty"))
+            .arg("--output")
+            .arg(&stub)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        r.put(&stub, &format!("/tmp/apk-pkgs/{dep}.apk"));
+    }
+    r.put(app, "/tmp/apk-pkgs/luci-app-iocguard.apk");
+    r.ok("/etc/init.d/rpcd start");
+    let apk_in = "chmod +x /tmp/apk-tool/apk; LD_LIBRARY_PATH=/tmp/apk-tool /tmp/apk-tool/apk";
+    r.ok(&format!(
+        "{apk_in} add --initdb --allow-untrusted --no-network /tmp/apk-pkgs/*.apk"
+    ));
+    r.ok(&format!("{apk_in} info -e luci-app-iocguard"));
+    for f in [
+        "/www/luci-static/resources/view/iocguard/hosts.js",
+        "/www/luci-static/resources/iocguard/api.js",
+        "/usr/share/rpcd/ucode/iocguard",
+        "/usr/share/rpcd/acl.d/luci-app-iocguard.json",
+        "/usr/share/luci/menu.d/luci-app-iocguard.json",
+        "/usr/lib/lua/luci/i18n/iocguard.vi.lmo",
+    ] {
+        r.ok(&format!("[ -f {f} ]"));
+    }
+    // The post-install script made rpcd load the plugin.
+    assert!(
+        r.wait_for("ubus list luci.iocguard", Duration::from_secs(15)),
+        "rpcd did not load luci.iocguard after apk add"
+    );
+    r.ok(&format!("{apk_in} del luci-app-iocguard"));
+    r.ok("[ ! -e /www/luci-static/resources/view/iocguard/hosts.js ] && [ ! -e /usr/share/rpcd/ucode/iocguard ]");
+    assert!(
+        r.wait_for("! ubus list luci.iocguard", Duration::from_secs(15)),
+        "rpcd kept luci.iocguard after apk del"
+    );
+}

@@ -39,6 +39,7 @@ REQUIREMENTS=(
   "report_html chromium"
   "luci_app root ip nft chromium python3 openwrt-kit"
   "luci_app::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
+  "luci_app::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
 )
 
 in_ci() {
@@ -55,6 +56,7 @@ have() {
     ipv6-loopback) grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6 ;;
     # A tool no registry has: built from ../shared/ by the tests that use it.
     openwrt-kit) [ -f "${IOCGUARD_OWRT_KIT:-../shared/openwrt-userland}/build.sh" ] ;;
+    apk-kit) [ -f "${IOCGUARD_APK_TOOLS:-../shared/apk-tools}/build.sh" ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
