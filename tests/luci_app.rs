@@ -582,6 +582,27 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "!!document.querySelector('[data-name=campaign_start] input.cbi-input-invalid')",
         "the bad date to be flagged",
     );
+    // A LAN network with host bits set passes LuCI's cidr check but not
+    // the CLI's loader, which the page asks before saving.
+    b.open("admin/services/iocguard/settings");
+    b.eval(
+        "{ const d = document.querySelector('[data-name=lan] .cbi-dynlist'); \
+         d.querySelector('.add-item > input[type=text]').value = '10.1.2.3/8'; \
+         d.querySelector('.cbi-button-add').click() }",
+    );
+    b.click(".cbi-page-actions .cbi-button-apply");
+    b.wait(
+        "!!document.querySelector('.modal') && document.querySelector('.modal').textContent.includes('host bits set')",
+        "the CLI's refusal of 10.1.2.3/8",
+    );
+    let refusal = b.eval("document.querySelector('.modal').textContent");
+    assert!(
+        refusal.as_str().unwrap().contains("section main: option lan"),
+        "{refusal}"
+    );
+    b.shot("7b-settings-refused");
+    assert_eq!(r.ok("uci -q get iocguard.main.lan").trim(), "192.168.1.0/24");
+    b.open("admin/services/iocguard/settings");
     b.eval(
         "{ const i = document.querySelector('[data-name=campaign_start] input'); i.value = '2026-11-01'; \
          i.dispatchEvent(new Event('keyup', {bubbles: true})); i.dispatchEvent(new Event('blur', {bubbles: true})); \

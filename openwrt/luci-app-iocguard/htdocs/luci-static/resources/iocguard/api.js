@@ -12,6 +12,7 @@ const callHosts = rpc.declare({ object: 'luci.iocguard', method: 'hosts' });
 const callHost = rpc.declare({ object: 'luci.iocguard', method: 'host', params: [ 'host' ], reject: true });
 const callAck = rpc.declare({ object: 'luci.iocguard', method: 'ack', params: [ 'host', 'note' ], reject: true });
 const callSync = rpc.declare({ object: 'luci.iocguard', method: 'sync', reject: true });
+const callCheckConfig = rpc.declare({ object: 'luci.iocguard', method: 'check_config', params: [ 'config' ], reject: true });
 const callReport = rpc.declare({ object: 'luci.iocguard', method: 'report',
 	params: [ 'format', 'lang', 'since', 'until' ], reject: true });
 
@@ -30,6 +31,7 @@ return baseclass.extend({
 	host: function(h) { return checked(callHost(h)); },
 	ack: function(h, note) { return checked(callAck(h, note)); },
 	sync: function() { return checked(callSync()); },
+	checkConfig: function(c) { return checked(callCheckConfig(c)); },
 	report: function(f, l, s, u) { return checked(callReport(f, l, s || '', u || '')); },
 
 	/** A text node: untrusted strings never become markup. */

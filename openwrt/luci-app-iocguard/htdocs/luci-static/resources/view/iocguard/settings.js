@@ -1,11 +1,16 @@
 'use strict';
 'require view';
 'require form';
+'require ui';
+'require uci';
+'require iocguard.api as api';
 
-// A form over /etc/config/iocguard. Each check below is the one the CLI
-// applies when it loads the file (src/config/specs.rs and check.rs):
-// option names, enums, number ranges, dates, CIDRs. Save & Apply is
-// LuCI's own: uci commit, and procd reloads the service (SIGHUP).
+// A form over /etc/config/iocguard. The checks below mirror the CLI's
+// (src/config/specs.rs and check.rs) to flag a field as it is typed;
+// before anything is saved the whole configuration goes to the CLI's own
+// loader (luci.iocguard check_config), so what LuCI saves is what
+// iocguard accepts. Save & Apply is LuCI's own: uci commit, and procd
+// reloads the service (SIGHUP).
 
 const FORMATS = [ 'auto', 'plain', 'hosts', 'ipset', 'mikrotik', 'dshield', 'spamhaus-json', 'adblock',
 	'dnsmasq', 'unbound', 'rpz', 'csv', 'bind', 'stix' ];
@@ -107,6 +112,35 @@ return view.extend({
 		o.default = 'auto';
 		o.modalonly = true;
 
+		this.map = m;
 		return m.render();
+	},
+
+	// The form's sections as they would be saved, checked by the CLI;
+	// a refusal stops the save with the CLI's sentence.
+	check: function() {
+		const config = {};
+		uci.sections('iocguard').forEach(function(s) {
+			const o = { '.type': s['.type'] };
+			Object.keys(s).forEach(function(k) {
+				if (k.charAt(0) != '.')
+					o[k] = s[k];
+			});
+			config[s['.name']] = o;
+		});
+		return api.checkConfig(config).catch(function(e) {
+			throw new Error(_('iocguard refuses this configuration: %s').format(e.message));
+		});
+	},
+
+	handleSave: function(ev) {
+		return this.map.save(L.bind(this.check, this)).then(function() { return true; }, function() { return false; });
+	},
+
+	handleSaveApply: function(ev, mode) {
+		return this.handleSave(ev).then(function(saved) {
+			if (saved)
+				ui.changes.apply(mode == '0');
+		});
 	}
 });
