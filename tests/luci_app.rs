@@ -344,6 +344,12 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "rpcd did not load the luci.iocguard plugin"
     );
 
+    // dnsmasq's leases name the two hosts (one with a hostile name), there
+    // before the daemon starts so that their first hits carry the names.
+    r.ok(&format!(
+        "t=$(( $(date +%s) + 3600 )); printf '%s {MAC_A} 192.168.1.10 {HOSTILE} *\\n%s {MAC_B} 192.168.1.11 lab-b *\\n' \
+         $t $t > /tmp/dhcp.leases"
+    ));
     // A local feed with documentation-range entries (allowed explicitly:
     // the safety gate refuses them by default).
     r.ok("mkdir -p /etc/iocguard; printf '203.0.113.0/26\\n198.51.100.7\\nevil.example\\n' > /etc/iocguard/lab-feed.txt; \
@@ -363,14 +369,14 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     let (ns_a, ns_b) = (format!("{}-a", r.name), format!("{}-b", r.name));
     hosts.add(&lan, ns_a.clone(), MAC_A, "192.168.1.10");
     hosts.add(&lan, ns_b.clone(), MAC_B, "192.168.1.11");
-    r.ok(&format!(
-        "t=$(( $(date +%s) + 3600 )); printf '%s {MAC_A} 192.168.1.10 {HOSTILE} *\\n%s {MAC_B} 192.168.1.11 lab-b *\\n' \
-         $t $t > /tmp/dhcp.leases"
-    ));
     // Malware beacons again and again; three rounds leave room for the
-    // daemon that procd is still starting.
-    let both = "[ \"$(iocguard --json hosts | jsonfilter -e '@.hosts[*].mac' | sort | tr '\\n' ' ')\" = \
-                '02:00:00:00:01:0a 02:00:00:00:01:0b ' ]";
+    // daemon that procd is still starting (its DNS listener included: host
+    // a must have its blocked query too).
+    let both = "j=$(iocguard --json hosts) && \
+                [ \"$(echo \"$j\" | jsonfilter -e '@.hosts[*].mac' | sort | tr '\\n' ' ')\" = \
+                  '02:00:00:00:01:0a 02:00:00:00:01:0b ' ] && \
+                [ \"$(echo \"$j\" | jsonfilter -e '@.hosts[@.mac=\"02:00:00:00:01:0a\"].dns_hits')\" -ge 1 ] && \
+                echo \"$j\" | grep -q '\"hostname\":\"lab-b\"'";
     let mut seen = false;
     for _ in 0..3 {
         beacon(
