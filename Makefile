@@ -73,8 +73,8 @@ ipk-all:
 	for a in $(IPK_ARCHS); do bash openwrt/build-ipk.sh --arch $$a || exit 1; done
 
 # --- luci-app-iocguard (openwrt/luci-app-iocguard/) -------------------------
-# make luci      dist/luci-app-iocguard_VERSION_all.ipk and, with apk-tools 3
-#                (APK=path or `apk` on PATH), dist/luci-app-iocguard-VERSION.apk
+# make luci      dist/luci-app-iocguard_VERSION_all.ipk and .apk (apk-tools 3
+#                from APK=path or built from ../shared/apk-tools on first use)
 .PHONY: luci
 luci:
 	bash openwrt/luci-app-iocguard/build.sh --out dist

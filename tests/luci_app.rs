@@ -568,6 +568,15 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "CSV: a header and two hosts"
     );
     assert!(String::from_utf8_lossy(&html).contains("lab-b"));
+    // The period reaches the CLI: a report that ends before any hit
+    // lists no host.
+    b.eval("document.querySelector('#iocguard-report-until').value = '2020-01-01'");
+    b.click("#iocguard-preview");
+    b.wait(
+        "!!document.querySelector('#iocguard-report-frame') && \
+         !document.querySelector('#iocguard-report-frame').srcdoc.includes('lab-b')",
+        "the preview for a period without hits",
+    );
     r.put(&downloads.join("iocguard-report-Lab_unit.json"), "/tmp/r.json");
     r.put(
         &downloads.join("iocguard-report-Lab_unit.json.minisig"),
@@ -959,4 +968,15 @@ fn the_app_installs_and_removes_with_apk_on_the_kit() {
         r.wait_for("! ubus list luci.iocguard", Duration::from_secs(15)),
         "rpcd kept luci.iocguard after apk del"
     );
+}
+
+#[test]
+#[ignore = "needs shellcheck: make test runs it when present"]
+fn the_app_build_script_is_shellcheck_clean() {
+    require(&[Need::Shellcheck]);
+    let o = Command::new("shellcheck")
+        .arg(repo().join("openwrt/luci-app-iocguard/build.sh"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }

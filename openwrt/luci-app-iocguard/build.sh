@@ -4,8 +4,10 @@
 #   openwrt/luci-app-iocguard/build.sh [--out DIR] [--apk PATH]
 #
 # --out  output directory [dist/]
-# --apk  the apk-tools 3 binary for the .apk (default: $APK, else `apk` on
-#        PATH); without one only the .ipk is written, and the script says so.
+# --apk  the apk-tools 3 binary for the .apk [$APK, else built from
+#        ../shared/apk-tools (or $IOCGUARD_APK_TOOLS) into
+#        $IOCGUARD_CACHE/apk (default /var/cache/iocguard/apk)]; with none
+#        of these only the .ipk is written, and the script says so.
 #
 # Writes DIR/luci-app-iocguard_VERSION_all.ipk and
 # DIR/luci-app-iocguard-VERSION.apk, the same files as luci.mk installs
@@ -27,7 +29,14 @@ while [ $# -gt 0 ]; do
     *) echo "luci build: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-if [ -z "$apk" ] && command -v apk >/dev/null 2>&1; then apk=$(command -v apk); fi
+tools=${IOCGUARD_APK_TOOLS:-$root/../shared/apk-tools}
+if [ -z "$apk" ] && [ -f "$tools/build.sh" ]; then
+  apk=$(bash "$tools/build.sh" "${IOCGUARD_CACHE:-/var/cache/iocguard}/apk" | tail -n 1)
+fi
+if [ -n "$apk" ] && ! "$apk" --version | grep -q '^apk-tools 3\.'; then
+  echo "luci build: $apk is not apk-tools 3" >&2
+  exit 1
+fi
 
 mkvar() { sed -n "s/^$1:=//p" "$here/Makefile" | head -n 1; }
 name=$(mkvar PKG_NAME)
@@ -102,7 +111,7 @@ mv "$ipk.tmp" "$ipk"
 case $ipk in /*) echo "$ipk" ;; *) echo "$root/$ipk" ;; esac
 
 if [ -z "$apk" ]; then
-  echo "luci build: no apk-tools 3 binary (--apk or APK): the .apk was not built" >&2
+  echo "luci build: no apk-tools 3 (--apk, \$APK or $tools): the .apk was not built" >&2
   exit 0
 fi
 # OpenWrt's apk packages: version without the "r" of the release suffix
