@@ -28,6 +28,8 @@ const HOSTILE: &str = "<img/src=x/onerror=window.iocguardXss=1>";
 const MAC_A: &str = "02:00:00:00:01:0a";
 const MAC_B: &str = "02:00:00:00:01:0b";
 const LUCI: &str = "http://192.168.1.1/cgi-bin/luci";
+/// An ack note with markup and shell syntax: stored and shown verbatim.
+const NOTE: &str = "reimaged by <b>IT</b> $(touch /tmp/pwned1) `touch /tmp/pwned2`; touch /tmp/pwned3 '";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -487,7 +489,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     b.click(&format!("tr[data-key='{MAC_B}'] button[data-action=ack]"));
     b.wait("!!document.querySelector('#iocguard-ack-note')", "the ack dialog");
     b.eval("document.querySelector('#iocguard-ack-note').focus()");
-    b.cmd(serde_json::json!({"op": "type", "text": "reimaged by <b>IT</b>"}));
+    b.cmd(serde_json::json!({"op": "type", "text": NOTE}));
     b.click("#iocguard-ack-confirm");
     b.wait(
         &format!("document.querySelector(\"tr[data-key='{MAC_B}']\")?.dataset.state === 'acknowledged'"),
@@ -495,8 +497,16 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     );
     let doc = hosts_json(&r);
     assert_eq!(host_in(&doc, MAC_B)["state"], "acknowledged");
-    assert_eq!(host_in(&doc, MAC_B)["note"], "reimaged by <b>IT</b>");
+    assert_eq!(host_in(&doc, MAC_B)["note"], NOTE);
+    // The note went to iocguard as one argument, never through a shell.
+    r.ok("! ls /tmp/pwned*");
     assert_eq!(host_in(&doc, MAC_A)["state"], "infected");
+    // What could pass for an option never reaches the CLI as one.
+    let odd = b.eval(
+        "L.require('rpc').then(rpc => rpc.declare({object: 'luci.iocguard', method: 'host', params: ['host']}) \
+         ('--config=/etc/shadow')).then(r => r.error)",
+    );
+    assert_eq!(odd, "Not a host name, MAC or address.");
     // The state filter.
     b.eval("{ const f = document.querySelector('#iocguard-filter'); f.value = 'acknowledged'; f.dispatchEvent(new Event('change')) }");
     assert_eq!(rows(&mut b).len(), 1);
