@@ -434,8 +434,9 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     b.shot("1-overview");
     b.click("#iocguard-sync");
     b.wait(
-        "Array.from(document.querySelectorAll('.alert-message')).some(m => m.textContent.includes('Sync finished.'))",
-        "the sync's notification",
+        "Array.from(document.querySelectorAll('.alert-message')).some(m => m.textContent.includes('Sync finished.') \
+         && m.textContent.includes('campaign: unchanged'))",
+        "the sync's notification with the CLI's summary",
     );
 
     b.open("admin/services/iocguard/hosts");

@@ -12,6 +12,7 @@ const callHosts = rpc.declare({ object: 'luci.iocguard', method: 'hosts' });
 const callHost = rpc.declare({ object: 'luci.iocguard', method: 'host', params: [ 'host' ], reject: true });
 const callAck = rpc.declare({ object: 'luci.iocguard', method: 'ack', params: [ 'host', 'note' ], reject: true });
 const callSync = rpc.declare({ object: 'luci.iocguard', method: 'sync', reject: true });
+const callSyncStatus = rpc.declare({ object: 'luci.iocguard', method: 'sync_status', reject: true });
 const callCheckConfig = rpc.declare({ object: 'luci.iocguard', method: 'check_config', params: [ 'config' ], reject: true });
 const callReport = rpc.declare({ object: 'luci.iocguard', method: 'report',
 	params: [ 'format', 'lang', 'since', 'until' ], reject: true });
@@ -30,7 +31,22 @@ return baseclass.extend({
 	hosts: function() { return checked(callHosts()); },
 	host: function(h) { return checked(callHost(h)); },
 	ack: function(h, note) { return checked(callAck(h, note)); },
-	sync: function() { return checked(callSync()); },
+	/** Starts a sync and resolves with its outcome once it is done. */
+	sync: function() {
+		return checked(callSync()).then(function() {
+			return new Promise(function(resolve, reject) {
+				const poll = function() {
+					checked(callSyncStatus()).then(function(st) {
+						if (st.running)
+							window.setTimeout(poll, 1000);
+						else
+							resolve(st);
+					}).catch(reject);
+				};
+				poll();
+			});
+		});
+	},
 	checkConfig: function(c) { return checked(callCheckConfig(c)); },
 	report: function(f, l, s, u) { return checked(callReport(f, l, s || '', u || '')); },
 

@@ -38,8 +38,9 @@ return view.extend({
 		const btn = ev.currentTarget;
 		btn.disabled = true;
 		return api.sync().then(function(r) {
-			ui.addNotification(null, E('p', {}, [ api.text(r.code == 0 ? _('Sync finished.') : _('Sync finished with problems; see each feed below.')),
-				E('br'), api.text(r.result || ''), E('br'), api.text(r.error || '') ]), r.code == 0 ? 'info' : 'warning');
+			ui.addNotification(null, E('p', { 'style': 'white-space:pre-wrap' }, [
+				api.text(r.code == 0 ? _('Sync finished.') : _('Sync finished with problems; see each feed below.')),
+				E('br'), api.text(r.output || '') ]), r.code == 0 ? 'info' : 'warning');
 			window.setTimeout(function() { location.reload(); }, 1500);
 		}).catch(function(e) {
 			ui.addNotification(null, E('p', {}, [ api.text(_('Sync failed: %s').format(e.message)) ]), 'danger');
