@@ -14,12 +14,12 @@
 
 mod common;
 
+use common::browser::Browser;
 use common::owrt::Router;
 use common::require::{require, Need};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A DHCP hostname that would run script if a page put it in as markup
@@ -101,142 +101,36 @@ fn beacon(router: &Router, ns: &str, args: &[&str]) {
         .unwrap();
 }
 
-/// tests/browser/cdp.py in the client namespace: one JSON command per
-/// line, one JSON answer per line.
-struct Browser {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    shots: PathBuf,
+/// Opens a LuCI page and waits until its JS view has rendered.
+fn open(b: &mut Browser, page: &str) {
+    b.cmd(serde_json::json!({"op": "nav", "url": format!("{LUCI}/{page}")}));
+    std::thread::sleep(Duration::from_millis(300));
+    b.wait(
+        "(() => { const v = document.querySelector('#view'); return !!v && v.children.length > 0 \
+         && !v.querySelector('.spinning') && !document.querySelector('#modal_overlay .spinning'); })()",
+        page,
+    );
 }
 
-impl Browser {
-    fn start(ns: &str, shots: PathBuf) -> Browser {
-        let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, "python3"])
-            .arg(repo().join("tests/browser/cdp.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut b = Browser {
-            child,
-            stdin,
-            stdout,
-            shots,
-        };
-        let ready = b.read();
-        assert_eq!(ready, Ok(Value::from("ready")), "the browser did not start");
-        b
-    }
-
-    fn read(&mut self) -> Result<Value, String> {
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("cdp.py said {line:?}: {e}"));
-        if v["ok"] == true {
-            Ok(v["value"].clone())
-        } else {
-            Err(v["error"].as_str().unwrap_or("?").to_string())
-        }
-    }
-
-    fn try_cmd(&mut self, cmd: Value) -> Result<Value, String> {
-        writeln!(self.stdin, "{cmd}").unwrap();
-        self.read()
-    }
-
-    fn cmd(&mut self, cmd: Value) -> Value {
-        self.try_cmd(cmd.clone())
-            .unwrap_or_else(|e| panic!("browser {cmd}: {e}"))
-    }
-
-    fn eval(&mut self, js: &str) -> Value {
-        self.cmd(serde_json::json!({"op": "eval", "expr": js}))
-    }
-
-    fn wait(&mut self, js: &str, what: &str) {
-        let end = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Ok(v) = self.try_cmd(serde_json::json!({"op": "eval", "expr": js})) {
-                if v.as_bool() == Some(true) {
-                    return;
-                }
-            }
-            if Instant::now() > end {
-                self.shot("timeout");
-                panic!(
-                    "timed out waiting for {what}; page text:\n{}",
-                    self.eval("document.body.innerText")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    fn shot(&mut self, name: &str) -> PathBuf {
-        let p = self.shots.join(format!("{name}.png"));
-        self.cmd(serde_json::json!({"op": "shot", "path": p}));
-        p
-    }
-
-    fn open(&mut self, page: &str) {
-        self.cmd(serde_json::json!({"op": "nav", "url": format!("{LUCI}/{page}")}));
-        std::thread::sleep(Duration::from_millis(300));
-        self.wait(
-            "(() => { const v = document.querySelector('#view'); return !!v && v.children.length > 0 \
-             && !v.querySelector('.spinning') && !document.querySelector('#modal_overlay .spinning'); })()",
-            page,
-        );
-    }
-
-    fn login(&mut self, user: &str, password: &str) {
-        self.cmd(serde_json::json!({"op": "clear_cookies"}));
-        self.cmd(serde_json::json!({"op": "nav", "url": format!("{LUCI}/")}));
-        self.wait(
-            "!!document.querySelector('.modal input[type=password]')",
-            "the login form",
-        );
-        self.eval(&format!(
-            "document.querySelector('input[name=luci_username]').value = {}",
-            Value::from(user)
-        ));
-        self.eval("document.querySelector('.modal input[type=password]').focus()");
-        self.cmd(serde_json::json!({"op": "type", "text": password}));
-        self.eval("document.querySelector('.modal button').click()");
-        self.wait(
-            "!document.querySelector('.modal input[type=password]') && !!document.querySelector('#view')",
-            "the login",
-        );
-    }
-
-    fn console(&mut self) -> Vec<String> {
-        serde_json::from_value(self.cmd(serde_json::json!({"op": "console"}))).unwrap()
-    }
-
-    fn click(&mut self, selector: &str) {
-        let found = self.eval(&format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.click(); return true; }})()",
-            Value::from(selector)
-        ));
-        assert_eq!(found, Value::from(true), "nothing to click at {selector}");
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = writeln!(self.stdin, "{{\"op\":\"quit\"}}");
-        let end = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-    }
+/// Logs in through LuCI's login form (any earlier session dropped).
+fn login(b: &mut Browser, user: &str, password: &str) {
+    b.cmd(serde_json::json!({"op": "clear_cookies"}));
+    b.cmd(serde_json::json!({"op": "nav", "url": format!("{LUCI}/")}));
+    b.wait(
+        "!!document.querySelector('.modal input[type=password]')",
+        "the login form",
+    );
+    b.eval(&format!(
+        "document.querySelector('input[name=luci_username]').value = {}",
+        Value::from(user)
+    ));
+    b.eval("document.querySelector('.modal input[type=password]').focus()");
+    b.cmd(serde_json::json!({"op": "type", "text": password}));
+    b.eval("document.querySelector('.modal button').click()");
+    b.wait(
+        "!document.querySelector('.modal input[type=password]') && !!document.querySelector('#view')",
+        "the login",
+    );
 }
 
 /// The rows of the host table as (key, hostname cell text, state).
@@ -411,12 +305,12 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     );
 
     let mut b = Browser::start(&lan, shots.clone());
-    b.login("root", "test");
+    login(&mut b, "root", "test");
     // The kit's login page itself logs a 403 and a denied uci call; only
     // what happens on our pages counts.
     let before = b.console().len();
 
-    b.open("admin/services/iocguard/overview");
+    open(&mut b, "admin/services/iocguard/overview");
     assert_eq!(
         b.eval("document.querySelector('[data-count=infected]').textContent"),
         "2"
@@ -439,7 +333,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "the sync's notification with the CLI's summary",
     );
 
-    b.open("admin/services/iocguard/hosts");
+    open(&mut b, "admin/services/iocguard/hosts");
     let mut got = rows(&mut b);
     got.sort();
     assert_eq!(
@@ -538,7 +432,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "lab-b's new hit did not make it re-infected: {}",
         r.ok("iocguard hosts")
     );
-    b.open("admin/services/iocguard/hosts");
+    open(&mut b, "admin/services/iocguard/hosts");
     assert_eq!(
         b.eval(&format!(
             "document.querySelector(\"tr[data-key='{MAC_B}']\").classList.contains('iocguard-reinfected')"
@@ -550,7 +444,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     // The report: preview, then the downloads against the CLI's figures,
     // signed since a key is configured.
     r.ok("iocguard feed keygen --sec /etc/iocguard/report.key --pub /tmp/report.pub");
-    b.open("admin/services/iocguard/report");
+    open(&mut b, "admin/services/iocguard/report");
     b.cmd(serde_json::json!({"op": "downloads", "dir": downloads}));
     b.eval("document.querySelector('#iocguard-report-lang').value = 'en'");
     b.click("#iocguard-preview");
@@ -598,7 +492,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
 
     // Settings: a value the CLI refuses is refused here; a good one is
     // saved through uci and applied.
-    b.open("admin/services/iocguard/settings");
+    open(&mut b, "admin/services/iocguard/settings");
     b.shot("7-settings");
     b.eval(
         "{ const i = document.querySelector('[data-name=campaign_start] input'); i.value = '2022/08/23'; \
@@ -610,7 +504,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     );
     // A LAN network with host bits set passes LuCI's cidr check but not
     // the CLI's loader, which the page asks before saving.
-    b.open("admin/services/iocguard/settings");
+    open(&mut b, "admin/services/iocguard/settings");
     b.eval(
         "{ const d = document.querySelector('[data-name=lan] .cbi-dynlist'); \
          d.querySelector('.add-item > input[type=text]').value = '10.1.2.3/8'; \
@@ -628,7 +522,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     );
     b.shot("7b-settings-refused");
     assert_eq!(r.ok("uci -q get iocguard.main.lan").trim(), "192.168.1.0/24");
-    b.open("admin/services/iocguard/settings");
+    open(&mut b, "admin/services/iocguard/settings");
     b.eval(
         "{ const i = document.querySelector('[data-name=campaign_start] input'); i.value = '2026-11-01'; \
          i.dispatchEvent(new Event('keyup', {bubbles: true})); i.dispatchEvent(new Event('blur', {bubbles: true})); \
@@ -674,8 +568,8 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
           uci set rpcd.$s.username=viewer; uci set rpcd.$s.password=\"$h\"; uci add_list rpcd.$s.read='*'; \
           uci commit rpcd",
     );
-    b.login("viewer", "test");
-    b.open("admin/services/iocguard/hosts");
+    login(&mut b, "viewer", "test");
+    open(&mut b, "admin/services/iocguard/hosts");
     assert_eq!(rows(&mut b).len(), 2);
     assert_eq!(
         b.eval("document.querySelectorAll('#iocguard-hosts button[data-action=ack]').length"),
@@ -697,297 +591,18 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     // With LuCI in Vietnamese the app's pages are (the kit has no
     // Vietnamese for LuCI's own strings; ours come from iocguard.vi.lmo).
     r.ok("uci set luci.main.lang=vi; uci commit luci; rm -f /tmp/luci-indexcache*");
-    b.login("root", "test");
-    b.open("admin/services/iocguard/hosts");
+    login(&mut b, "root", "test");
+    open(&mut b, "admin/services/iocguard/hosts");
     let text = b.eval("document.querySelector('#view').textContent");
     let text = text.as_str().unwrap();
     for vi in ["Máy bị nhiễm", "Tên máy", "tái nhiễm", "Xác nhận (đã làm sạch)"] {
         assert!(text.contains(vi), "no {vi:?} in the Vietnamese page: {text}");
     }
     b.shot("9-hosts-vi");
-    b.open("admin/services/iocguard/report");
+    open(&mut b, "admin/services/iocguard/report");
     assert_eq!(
         b.eval("document.querySelector('#iocguard-report-lang').value"),
         "vi"
     );
     eprintln!("luci_app: screenshots in {}", shots.display());
-}
-
-/// The strings the app translates: `_('…')` in the views and the menu
-/// titles (as `i18n-scan.py` collects them for the .pot).
-fn app_strings() -> Vec<String> {
-    let app = repo().join("openwrt/luci-app-iocguard");
-    let mut files = vec![app.join("htdocs/luci-static/resources/iocguard/api.js")];
-    let views = app.join("htdocs/luci-static/resources/view/iocguard");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&views)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    v.sort();
-    files.extend(v);
-    let mut found = Vec::new();
-    for f in files {
-        let src = std::fs::read_to_string(&f).unwrap();
-        let mut rest = src.as_str();
-        while let Some(i) = rest.find("_('") {
-            rest = &rest[i + 3..];
-            let mut s = String::new();
-            let mut chars = rest.char_indices();
-            while let Some((j, c)) = chars.next() {
-                match c {
-                    '\\' => s.push(chars.next().unwrap().1),
-                    '\'' => {
-                        rest = &rest[j..];
-                        break;
-                    }
-                    c => s.push(c),
-                }
-            }
-            found.push(s);
-        }
-    }
-    let menu: Value = serde_json::from_str(
-        &std::fs::read_to_string(app.join("root/usr/share/luci/menu.d/luci-app-iocguard.json")).unwrap(),
-    )
-    .unwrap();
-    for node in menu.as_object().unwrap().values() {
-        found.push(node["title"].as_str().unwrap().to_string());
-    }
-    found.sort();
-    found.dedup();
-    found
-}
-
-/// msgid → msgstr of a .po file (single-line entries, as ours are).
-fn po(path: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let unq = |l: &str| {
-        let s = &l[l.find('"').unwrap() + 1..l.rfind('"').unwrap()];
-        s.replace("\\\"", "\"").replace("\\\\", "\\")
-    };
-    let mut out = Vec::new();
-    let mut id = None;
-    for l in text.lines() {
-        if l.starts_with("msgid ") {
-            id = Some(unq(l));
-        } else if l.starts_with("msgstr ") {
-            if let Some(i) = id.take().filter(|i| !i.is_empty()) {
-                out.push((i, unq(l)));
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn every_string_of_the_app_has_a_vietnamese_translation_and_the_template_is_current() {
-    let app = repo().join("openwrt/luci-app-iocguard/po");
-    let used = app_strings();
-    assert!(
-        used.len() > 100,
-        "{} strings found: the scan is broken",
-        used.len()
-    );
-    let mut pot: Vec<String> = po(&app.join("templates/iocguard.pot"))
-        .into_iter()
-        .map(|(i, _)| i)
-        .collect();
-    pot.sort();
-    assert_eq!(pot, used, "po/templates/iocguard.pot is stale: run i18n-scan.py");
-    let vi = po(&app.join("vi/iocguard.po"));
-    let untranslated: Vec<&String> = used
-        .iter()
-        .filter(|s| !vi.iter().any(|(i, t)| i == *s && !t.is_empty()))
-        .collect();
-    assert!(untranslated.is_empty(), "no Vietnamese for {untranslated:#?}");
-}
-
-#[test]
-#[ignore = "needs python3: make test runs it when present"]
-fn the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads() {
-    require(&[Need::Python3]);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luci_lmo");
-    std::fs::create_dir_all(&dir).unwrap();
-    let lmo = dir.join("iocguard.vi.lmo");
-    let app = repo().join("openwrt/luci-app-iocguard");
-    let o = Command::new("python3")
-        .arg(app.join("po2lmo.py"))
-        .arg(app.join("po/vi/iocguard.po"))
-        .arg(&lmo)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    // The layout LuCI reads: values, a sorted 16-byte index, its offset.
-    let d = std::fs::read(&lmo).unwrap();
-    let be = |i: usize| u32::from_be_bytes(d[i..i + 4].try_into().unwrap());
-    let idx = be(d.len() - 4) as usize;
-    assert_eq!((d.len() - 4 - idx) % 16, 0);
-    let entries: Vec<(u32, String)> = (idx..d.len() - 4)
-        .step_by(16)
-        .map(|i| {
-            let (off, len) = (be(i + 8) as usize, be(i + 12) as usize);
-            (be(i), String::from_utf8(d[off..off + len].to_vec()).unwrap())
-        })
-        .collect();
-    assert!(entries.windows(2).all(|w| w[0].0 <= w[1].0), "index not sorted");
-    // Key ids as LuCI's own po2lmo (luci-base) computes them for these
-    // msgids: the hash must agree or LuCI never finds a translation.
-    for (key, text) in [
-        (0xadba_ae97, "Tổng quan"),
-        (0xf841_36d5, "Máy bị nhiễm"),
-        (0x4b64_add6, "Xác nhận (đã làm sạch)"),
-        (0xb6c1_d32f, "Tắt sẽ gỡ các luật của iocguard khỏi nhân."),
-        (0, "nplurals=1; plural=0;"),
-    ] {
-        assert!(
-            entries.iter().any(|(k, t)| *k == key && t == text),
-            "{key:#x} {text:?} is not in the catalogue"
-        );
-    }
-    // Every translated string is in (those equal to their msgid, e.g.
-    // "MAC", are left out as LuCI's tool does).
-    let differing = po(&app.join("po/vi/iocguard.po"))
-        .iter()
-        .filter(|(i, t)| i != t)
-        .count();
-    assert_eq!(entries.len(), differing + 1);
-}
-
-/// apk-tools 3, built once from `../shared/apk-tools` (or
-/// `$IOCGUARD_APK_TOOLS`) into the test cache; a tool no registry has.
-fn apk_tool() -> PathBuf {
-    let src = std::env::var_os("IOCGUARD_APK_TOOLS")
-        .map_or_else(|| repo().join("../shared/apk-tools"), PathBuf::from);
-    assert!(
-        src.join("build.sh").is_file(),
-        "this test needs apk-tools 3's source in {} (apk-kit)",
-        src.display()
-    );
-    let cache = common::owrt::cache_dir();
-    let o = Command::new("flock")
-        .arg(cache.join("apk.lock"))
-        .arg("bash")
-        .arg(src.join("build.sh"))
-        .arg(cache.join("apk"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "building apk-tools: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    PathBuf::from(String::from_utf8(o.stdout).unwrap().lines().last().unwrap())
-}
-
-#[test]
-#[ignore = "needs root, the OpenWrt userland kit and apk-tools 3's source: make test runs it when present"]
-fn the_app_installs_and_removes_with_apk_on_the_kit() {
-    require(&[Need::Root, Need::OpenwrtKit]);
-    let apk = apk_tool();
-    let dist = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("luci_apk");
-    let _ = std::fs::remove_dir_all(&dist);
-    std::fs::create_dir_all(dist.join("empty")).unwrap();
-    let built = build(&[
-        "openwrt/luci-app-iocguard/build.sh",
-        "--out",
-        dist.to_str().unwrap(),
-        "--apk",
-        apk.to_str().unwrap(),
-    ]);
-    let app = built
-        .iter()
-        .find(|p| p.extension().is_some_and(|e| e == "apk"))
-        .unwrap();
-    assert!(
-        app.ends_with("luci-app-iocguard-0.1.0-r1.apk"),
-        "{}",
-        app.display()
-    );
-
-    let r = Router::start();
-    // apk runs inside the router as on OpenWrt 25.12: the host's build
-    // with the libraries it links (the kit has the host's glibc).
-    r.ok("mkdir -p /tmp/apk-tool /tmp/apk-pkgs");
-    let ldd = Command::new("ldd").arg(&apk).output().unwrap();
-    let mut files = vec![apk.clone()];
-    for l in String::from_utf8_lossy(&ldd.stdout).lines() {
-        if let Some(p) = l.split("=> ").nth(1).and_then(|p| p.split(' ').next()) {
-            if !p.contains("/libc.so") {
-                files.push(PathBuf::from(p));
-            }
-        }
-    }
-    for f in &files {
-        r.put(
-            f,
-            &format!("/tmp/apk-tool/{}", f.file_name().unwrap().to_str().unwrap()),
-        );
-    }
-    // What the image provides, as empty packages (the kit's LuCI and rpcd
-    // are not installed by a package manager; iocguard is another test's).
-    for dep in ["luci-base", "rpcd-mod-ucode", "iocguard"] {
-        let stub = dist.join(format!("{dep}.apk"));
-        let o = Command::new(&apk)
-            .args([
-                "mkpkg",
-                "--info",
-                &format!("name:{dep}"),
-                "--info",
-                "version:0-r0",
-            ])
-            .args([
-                "--info",
-                "arch:noarch",
-                "--info",
-                "description:provided by the image",
-                "--files",
-            ])
-            .arg(dist.join("empty"))
-            .arg("--output")
-            .arg(&stub)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        r.put(&stub, &format!("/tmp/apk-pkgs/{dep}.apk"));
-    }
-    r.put(app, "/tmp/apk-pkgs/luci-app-iocguard.apk");
-    r.ok("/etc/init.d/rpcd start");
-    let apk_in = "chmod +x /tmp/apk-tool/apk; LD_LIBRARY_PATH=/tmp/apk-tool /tmp/apk-tool/apk";
-    r.ok(&format!(
-        "{apk_in} add --initdb --allow-untrusted --no-network /tmp/apk-pkgs/*.apk"
-    ));
-    r.ok(&format!("{apk_in} info -e luci-app-iocguard"));
-    for f in [
-        "/www/luci-static/resources/view/iocguard/hosts.js",
-        "/www/luci-static/resources/iocguard/api.js",
-        "/usr/share/rpcd/ucode/iocguard",
-        "/usr/share/rpcd/acl.d/luci-app-iocguard.json",
-        "/usr/share/luci/menu.d/luci-app-iocguard.json",
-        "/usr/lib/lua/luci/i18n/iocguard.vi.lmo",
-    ] {
-        r.ok(&format!("[ -f {f} ]"));
-    }
-    // The post-install script made rpcd load the plugin.
-    assert!(
-        r.wait_for("ubus list luci.iocguard", Duration::from_secs(15)),
-        "rpcd did not load luci.iocguard after apk add"
-    );
-    r.ok(&format!("{apk_in} del luci-app-iocguard"));
-    r.ok("[ ! -e /www/luci-static/resources/view/iocguard/hosts.js ] && [ ! -e /usr/share/rpcd/ucode/iocguard ]");
-    assert!(
-        r.wait_for("! ubus list luci.iocguard", Duration::from_secs(15)),
-        "rpcd kept luci.iocguard after apk del"
-    );
-}
-
-#[test]
-#[ignore = "needs shellcheck: make test runs it when present"]
-fn the_app_build_script_is_shellcheck_clean() {
-    require(&[Need::Shellcheck]);
-    let o = Command::new("shellcheck")
-        .arg(repo().join("openwrt/luci-app-iocguard/build.sh"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }

@@ -38,9 +38,9 @@ REQUIREMENTS=(
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
   "report_html chromium"
   "luci_app root ip nft chromium python3 openwrt-kit"
-  "luci_app::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
-  "luci_app::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
-  "luci_app::the_app_build_script_is_shellcheck_clean shellcheck"
+  "luci_package::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
+  "luci_package::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
+  "luci_package::the_app_build_script_is_shellcheck_clean shellcheck"
 )
 
 in_ci() {
