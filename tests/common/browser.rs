@@ -1,5 +1,5 @@
 //! Headless Chromium for tests that drive a real page: the Rust side
-//! of `tests/browser/cdp.py` (a DevTools driver with no dependency
+//! of `tests/browser/session.py` (a DevTools driver with no dependency
 //! beyond Python's standard library, started in the namespace that can
 //! reach the page).
 #![allow(dead_code)]
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Headless Chromium through `tests/browser/cdp.py`, run in a network
+/// Headless Chromium through `tests/browser/session.py`, run in a network
 /// namespace: one JSON command per line, one JSON answer per line.
 pub struct Browser {
     child: Child,
@@ -24,7 +24,7 @@ impl Browser {
     pub fn start(ns: &str, shots: PathBuf) -> Browser {
         let mut child = Command::new("ip")
             .args(["netns", "exec", ns, "python3"])
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/cdp.py"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/session.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -45,7 +45,8 @@ impl Browser {
     fn read(&mut self) -> Result<Value, String> {
         let mut line = String::new();
         self.stdout.read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("cdp.py said {line:?}: {e}"));
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("session.py said {line:?}: {e}"));
         if v["ok"] == true {
             Ok(v["value"].clone())
         } else {

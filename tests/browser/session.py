@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""cdp.py -- headless Chromium for tests, driven line by line.
+"""session.py -- headless Chromium for tests, driven line by line.
+
+cdp.py beside it runs a list of steps in one go; this one keeps the
+browser (and its logins) open between commands, so that a test can act
+on the page, look at the system, and go on.
 
 Starts Debian's `chromium` headless (its own profile, DevTools on a port
 the browser picks, so parallel runs never collide), then reads one JSON
@@ -104,7 +108,7 @@ class WebSocket:
 
 class Browser:
     def __init__(self):
-        self.profile = tempfile.mkdtemp(prefix='iocguard-cdp-')
+        self.profile = tempfile.mkdtemp(prefix='iocguard-session-')
         env = dict(os.environ, HOME=self.profile, XDG_CONFIG_HOME=self.profile,
                    XDG_CACHE_HOME=self.profile, TMPDIR=self.profile)
         self.proc = subprocess.Popen(
