@@ -15,13 +15,14 @@
 //! at stop. The table is behind one mutex, held per batch of events and
 //! per control request.
 //!
-//! Files: `core.rs` (the state, pure), `notice.rs` (syslog lines),
+//! Files: `core.rs` (the state, pure), `syslog.rs` (syslog lines), `board.rs` (the notice page's view of the table, the notice sets),
 //! `store.rs` (files), `control.rs` (the socket), `reader.rs` (NFLOG),
 //! `sources.rs` (leases, ethers, neighbours → enrichment).
 
+mod board;
 pub mod control;
 pub mod core;
-pub mod notice;
+pub mod syslog;
 mod queue;
 mod reader;
 mod sources;
@@ -34,6 +35,7 @@ use super::error::DaemonError;
 use crate::clock::unix_now;
 use crate::config::Config;
 use crate::dns;
+use crate::notice;
 use crate::hosts::{snapshot, Ack, AckOutcome, HostTable, TableStats};
 use crate::indicator::IpIndex;
 use serde::{Deserialize, Serialize};
@@ -57,6 +59,9 @@ struct Shared {
     stop: AtomicBool,
     /// Events the readers could not queue (full), not yet counted in.
     overflow: AtomicU64,
+    /// Seconds the notice pauses after "I understand"; 0 while the notice
+    /// page is not serving (then nobody is redirected).
+    notice_snooze: AtomicU64,
 }
 
 impl Shared {
@@ -169,6 +174,7 @@ impl Service {
             }),
             stop: AtomicBool::new(false),
             overflow: AtomicU64::new(0),
+            notice_snooze: AtomicU64::new(0),
         });
         let (tx, rx) = sync_channel(QUEUE);
         let mut threads = Vec::new();
@@ -216,6 +222,7 @@ impl Service {
             sources: sources::Sources::new(cfg),
             nft_table: cfg.main.table.clone(),
             nflog,
+            redirects: board::Redirects::new(&cfg.main.table, now),
         };
         threads.push(spawn("hosts", Box::new(move || table.run(rx)))?);
         Ok(Service {
@@ -246,6 +253,26 @@ impl Service {
             capacity: cfg.main.host_capacity as usize,
             retention: cfg.main.retention_days as u64 * 86_400,
         })));
+    }
+
+    /// The host table for the notice page: `snooze` seconds of quiet after
+    /// "I understand"; `blocked` tells a blocked name (the sinkhole's).
+    pub fn board(&self, snooze: u64, blocked: Box<dyn Fn(&str) -> bool + Send + Sync>) -> Arc<dyn notice::Board> {
+        Arc::new(board::HostBoard {
+            shared: self.shared.clone(),
+            tx: self.tx.clone(),
+            snooze,
+            blocked,
+        })
+    }
+
+    /// The notice page is serving: from now on the hosts due the notice
+    /// are kept in the kernel's notice sets (their plain HTTP goes to the
+    /// page). Called only once the page answers, so that nobody is sent
+    /// to a port where nothing listens.
+    pub fn redirect(&self, snooze: u64) {
+        self.shared.notice_snooze.store(snooze.max(1), Ordering::Relaxed);
+        let _ = self.tx.try_send(Input::Wake);
     }
 
     /// Stops every thread; the table thread writes the snapshot if the
@@ -349,6 +376,7 @@ struct Table {
     sources: sources::Sources,
     nft_table: String,
     nflog: bool,
+    redirects: board::Redirects,
 }
 
 impl Table {
@@ -422,6 +450,11 @@ impl Table {
                 for line in lines {
                     eprintln!("{line}");
                 }
+            }
+            {
+                let snooze = self.shared.notice_snooze.load(Ordering::Relaxed);
+                let log = self.shared.lock();
+                self.redirects.update(&log, now, snooze, stopping);
             }
             self.maybe_snapshot(now, stopping);
             if stopping {
