@@ -27,10 +27,10 @@ use crate::config::Config;
 use crate::dns::{DomainMatcher, Server, Settings};
 use crate::indicator::{parse_indicator, Gate, Indicator, IndicatorSet};
 use crate::notice;
-use std::net::IpAddr;
 use crate::state::FeedCache;
 use crate::sync::build_from_cache;
 use nix::sys::signal::{SigSet, Signal};
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// Builds the set from the last-good cache, logging how long it took.
@@ -179,7 +179,10 @@ fn notice_page(cfg: &Config, hosts: &hostlog::Service, dns: Option<&Server>) -> 
     };
     match notice::Server::start(n.port, admit, site, hosts.board(n.snooze, blocked)) {
         Ok(s) => {
-            log::info!("notice: the notice page answers on port {}", s.local_addr().port());
+            log::info!(
+                "notice: the notice page answers on port {}",
+                s.local_addr().port()
+            );
             hosts.redirect(n.snooze);
             Some(s)
         }

@@ -995,18 +995,30 @@ mod tests {
         h.notified_at = Some(200);
         assert!(!h.notice_due(300, day), "read: quiet during the snooze");
         h.last_seen = 250;
-        assert!(!h.notice_due(200 + day + 1, day), "no hit after the snooze: still quiet");
+        assert!(
+            !h.notice_due(200 + day + 1, day),
+            "no hit after the snooze: still quiet"
+        );
         h.last_seen = 200 + day;
-        assert!(h.notice_due(200 + day, day), "beaconing after the snooze: due again");
+        assert!(
+            h.notice_due(200 + day, day),
+            "beaconing after the snooze: due again"
+        );
         h.apply_ack(300 + day, "cleaned");
-        assert!(!h.notice_due(400 + day, day), "acknowledged by the admin: never due");
+        assert!(
+            !h.notice_due(400 + day, day),
+            "acknowledged by the admin: never due"
+        );
         h.last_seen = 500 + day;
         h.state = State::Reinfected {
             ack_at: 300 + day,
             note: "cleaned".into(),
             reinfected_at: 500 + day,
         };
-        assert!(h.notice_due(500 + day, day), "re-infected long after the last read: due");
+        assert!(
+            h.notice_due(500 + day, day),
+            "re-infected long after the last read: due"
+        );
     }
 
     #[test]

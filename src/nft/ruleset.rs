@@ -505,11 +505,15 @@ mod tests {
             .as_str()
         ));
         assert!(
-            !l.iter().any(|x| x.contains("redirect to :8800") && !x.contains("tcp dport 80 ")),
+            !l.iter()
+                .any(|x| x.contains("redirect to :8800") && !x.contains("tcp dport 80 ")),
             "only port 80 is redirected, never HTTPS:\n{r}"
         );
         assert!(!r.contains("th dport 53"), "force_dns off");
-        assert!(!r.contains("ip saddr @lan4 ip6 saddr @notice6"), "no cross-family rule");
+        assert!(
+            !r.contains("ip saddr @lan4 ip6 saddr @notice6"),
+            "no cross-family rule"
+        );
         let off = EnforceConfig {
             notice_port: None,
             ..cfg

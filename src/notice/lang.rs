@@ -193,10 +193,21 @@ mod tests {
         assert_eq!(Lang::choose(Some("en"), Some("vi")), Lang::En);
         assert_eq!(Lang::choose(Some("xx"), Some("en-US,en;q=0.9")), Lang::En);
         assert_eq!(Lang::choose(None, Some("fr-FR, en;q=0.5, vi;q=0.4")), Lang::En);
-        assert_eq!(Lang::choose(None, Some("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7")), Lang::Vi);
+        assert_eq!(
+            Lang::choose(None, Some("vi-VN,vi;q=0.9,en-US;q=0.8,en;q=0.7")),
+            Lang::Vi
+        );
         assert_eq!(Lang::choose(None, Some("fr, de")), Lang::Vi);
-        assert_eq!(Lang::choose(None, Some("en;q=0")), Lang::Vi, "q=0 means not acceptable");
-        assert_eq!(Lang::choose(None, Some("en;q=2, vi;q=0.1")), Lang::Vi, "a bad q counts as 0");
+        assert_eq!(
+            Lang::choose(None, Some("en;q=0")),
+            Lang::Vi,
+            "q=0 means not acceptable"
+        );
+        assert_eq!(
+            Lang::choose(None, Some("en;q=2, vi;q=0.1")),
+            Lang::Vi,
+            "a bad q counts as 0"
+        );
         assert_eq!(Lang::choose(None, Some("EN-gb")), Lang::En);
     }
 

@@ -176,19 +176,17 @@ pub fn render(v: &View, contact: &Contact) -> String {
             todo(b, v.lang, contact);
             confirmation(b, v, h, contact);
         }
-        None => {
-            match &v.blocked_site {
-                Some(site) => {
-                    let _ = writeln!(b, "<h1>{}</h1>", t.site_blocked);
-                    let _ = writeln!(b, "<p>{}</p>", t.blocked.replace("{site}", &mono(site)));
-                    let _ = writeln!(b, "<h2>{}</h2>\n<p>{}</p>", t.risk_title, t.risk);
-                    todo(b, v.lang, contact);
-                }
-                None => {
-                    let _ = writeln!(b, "<h1>{}</h1>", t.no_notice);
-                }
+        None => match &v.blocked_site {
+            Some(site) => {
+                let _ = writeln!(b, "<h1>{}</h1>", t.site_blocked);
+                let _ = writeln!(b, "<p>{}</p>", t.blocked.replace("{site}", &mono(site)));
+                let _ = writeln!(b, "<h2>{}</h2>\n<p>{}</p>", t.risk_title, t.risk);
+                todo(b, v.lang, contact);
             }
-        }
+            None => {
+                let _ = writeln!(b, "<h1>{}</h1>", t.no_notice);
+            }
+        },
     }
     let other = v.lang.other();
     let mut switch = format!("/?lang={}", other.code());
@@ -237,7 +235,10 @@ fn todo(b: &mut String, lang: Lang, c: &Contact) {
     let url = &c.tool_url;
     // Only a web address becomes a link; anything else is shown as text.
     let tool = if url.starts_with("https://") || url.starts_with("http://") {
-        format!("<a id=\"tool\" href=\"{0}\" rel=\"noreferrer\">{0}</a>", escape(url))
+        format!(
+            "<a id=\"tool\" href=\"{0}\" rel=\"noreferrer\">{0}</a>",
+            escape(url)
+        )
     } else {
         mono(url)
     };
@@ -296,7 +297,11 @@ fn confirmation(b: &mut String, v: &View, h: &HostView, c: &Contact) {
         v.lang.code()
     );
     if let Some(from) = &v.from {
-        let _ = write!(hidden, "<input type=\"hidden\" name=\"from\" value=\"{}\">", escape(from));
+        let _ = write!(
+            hidden,
+            "<input type=\"hidden\" name=\"from\" value=\"{}\">",
+            escape(from)
+        );
     }
     let _ = writeln!(
         b,
@@ -349,7 +354,10 @@ mod tests {
     fn every_untrusted_value_is_escaped() {
         let html = render(&infected(), &contact());
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;\u{FFFD}gpj.exe"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;\u{FFFD}gpj.exe"),
+            "{html}"
+        );
         assert!(!html.contains('\u{202E}'));
         assert!(html.contains("value=\"t0k&quot;en\""));
         assert!(!html.contains("\"><b>"), "{html}");
@@ -375,8 +383,17 @@ mod tests {
         ] {
             assert!(html.contains(want), "missing {want:?} in\n{html}");
         }
-        let en = render(&View { lang: Lang::En, ..infected() }, &contact());
-        assert!(en.contains("I understand") && en.contains("2025-11-30 00:00 UTC"), "{en}");
+        let en = render(
+            &View {
+                lang: Lang::En,
+                ..infected()
+            },
+            &contact(),
+        );
+        assert!(
+            en.contains("I understand") && en.contains("2025-11-30 00:00 UTC"),
+            "{en}"
+        );
     }
 
     #[test]
@@ -398,13 +415,18 @@ mod tests {
         };
         let html = render(&v, &contact());
         assert!(!html.contains("<form"));
-        assert!(html.contains("id=\"thanks\"") && html.contains("id=\"continue\" href=\"http://x.example/\""));
+        assert!(
+            html.contains("id=\"thanks\"") && html.contains("id=\"continue\" href=\"http://x.example/\"")
+        );
         let mut quiet = infected();
         let h = quiet.host.as_mut().unwrap();
         h.due = false;
         h.notified_at = Some(1_764_460_800);
         let html = render(&quiet, &contact());
-        assert!(!html.contains("<form") && html.contains("30/11/2025 00:00"), "{html}");
+        assert!(
+            !html.contains("<form") && html.contains("30/11/2025 00:00"),
+            "{html}"
+        );
     }
 
     #[test]
@@ -416,7 +438,10 @@ mod tests {
             ..View::default()
         };
         let html = render(&v, &contact());
-        assert!(html.contains("evil.example") && html.contains("khonggianmang"), "{html}");
+        assert!(
+            html.contains("evil.example") && html.contains("khonggianmang"),
+            "{html}"
+        );
     }
 
     #[test]

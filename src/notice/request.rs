@@ -77,11 +77,13 @@ pub fn parse(buf: &[u8]) -> Result<Option<Request<'_>>, BadRequest> {
     if head_len > MAX_HEAD {
         return Err(BadRequest::TooLarge);
     }
-    let head = std::str::from_utf8(&buf[..head_len]).map_err(|_| BadRequest::Malformed("head is not UTF-8"))?;
+    let head =
+        std::str::from_utf8(&buf[..head_len]).map_err(|_| BadRequest::Malformed("head is not UTF-8"))?;
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let request_line = lines.next().unwrap_or("");
     let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(BadRequest::Malformed("request line"));
     };
@@ -120,7 +122,9 @@ pub fn parse(buf: &[u8]) -> Result<Option<Request<'_>>, BadRequest> {
             if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(BadRequest::Malformed("Content-Length"));
             }
-            let n: usize = value.parse().map_err(|_| BadRequest::Malformed("Content-Length"))?;
+            let n: usize = value
+                .parse()
+                .map_err(|_| BadRequest::Malformed("Content-Length"))?;
             if length.replace(n).is_some_and(|m| m != n) {
                 return Err(BadRequest::Malformed("two Content-Length headers"));
             }
@@ -188,7 +192,10 @@ pub fn field(pairs: &str, key: &str, max: usize) -> Option<String> {
     while i < b.len() && out.len() < max {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' => match (b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+            b'%' => match (
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            ) {
                 (Some(h), Some(l)) => {
                     out.push(h * 16 + l);
                     i += 2;
@@ -251,13 +258,20 @@ mod tests {
         assert_eq!(refused(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
         assert_eq!(refused(b"GET / HTTP/1.1\r\nno colon\r\n\r\n"), 400);
         assert_eq!(refused(b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n"), 400);
-        assert_eq!(refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+        assert_eq!(
+            refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            400
+        );
         assert_eq!(refused(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
         assert_eq!(refused(b"POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n"), 413);
         assert_eq!(refused(b"GET / HTTP/1.1\r\nH: \xff\r\n\r\n"), 400);
         let mut long = b"GET / HTTP/1.1\r\nX: ".to_vec();
         long.resize(MAX_HEAD + 10, b'a');
-        assert_eq!(refused(&long), 413, "no end of head in sight: refused, not buffered");
+        assert_eq!(
+            refused(&long),
+            413,
+            "no end of head in sight: refused, not buffered"
+        );
     }
 
     #[test]
@@ -268,7 +282,10 @@ mod tests {
 
     #[test]
     fn fields_are_decoded_and_bounded() {
-        assert_eq!(field("a=1&from=http%3A%2F%2Fx.example%2Fp+q", "from", 100).as_deref(), Some("http://x.example/p q"));
+        assert_eq!(
+            field("a=1&from=http%3A%2F%2Fx.example%2Fp+q", "from", 100).as_deref(),
+            Some("http://x.example/p q")
+        );
         assert_eq!(field("a=1", "b", 10), None);
         assert_eq!(field("a=%zz%4", "a", 10).as_deref(), Some("%zz%4"));
         assert_eq!(field("a=%ff", "a", 10), None, "not UTF-8");

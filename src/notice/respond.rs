@@ -108,7 +108,14 @@ impl Response {
 }
 
 /// The answer to `req` from `client`, which arrived at `local`.
-pub fn respond(req: &Request, client: IpAddr, local: SocketAddr, board: &dyn Board, site: &Site, now: u64) -> Response {
+pub fn respond(
+    req: &Request,
+    client: IpAddr,
+    local: SocketAddr,
+    board: &dyn Board,
+    site: &Site,
+    now: u64,
+) -> Response {
     let client = client.to_canonical();
     let here = authority(local);
     let for_us = req.host.is_some_and(|h| h.eq_ignore_ascii_case(&here));
@@ -165,17 +172,39 @@ fn strip_port(h: &str) -> &str {
     if let Some(rest) = h.strip_prefix('[') {
         return rest.split_once(']').map_or(rest, |(a, _)| a);
     }
-    h.rsplit_once(':').map_or(h, |(n, p)| if p.bytes().all(|b| b.is_ascii_digit()) { n } else { h })
+    h.rsplit_once(':').map_or(h, |(n, p)| {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            n
+        } else {
+            h
+        }
+    })
 }
 
 fn page(req: &Request, client: IpAddr, board: &dyn Board, site: &Site, now: u64) -> Response {
     let q = query(req.target);
     let lang = Lang::choose(field(q, "lang", 8).as_deref(), req.accept_language);
-    let view = view(lang, q, client, board, site, now, field(q, "done", 4).is_some_and(|d| d == "1"));
+    let view = view(
+        lang,
+        q,
+        client,
+        board,
+        site,
+        now,
+        field(q, "done", 4).is_some_and(|d| d == "1"),
+    );
     Response::html(200, "OK", page::render(&view, &site.contact))
 }
 
-fn view(lang: Lang, q: &str, client: IpAddr, board: &dyn Board, site: &Site, now: u64, confirmed: bool) -> View {
+fn view(
+    lang: Lang,
+    q: &str,
+    client: IpAddr,
+    board: &dyn Board,
+    site: &Site,
+    now: u64,
+    confirmed: bool,
+) -> View {
     let host = board.host(client, now);
     let token = match (&host, &site.tokens) {
         (Some((key, h)), Some(t)) if h.due => Some(t.token(key)),
@@ -195,14 +224,17 @@ fn confirm(req: &Request, client: IpAddr, board: &dyn Board, site: &Site, now: u
     let Ok(form) = std::str::from_utf8(req.body) else {
         return Response::error(400, "Bad Request");
     };
-    let (Some((key, _)), Some(tokens), Some(token)) = (board.host(client, now), &site.tokens, field(form, "token", 64))
+    let (Some((key, _)), Some(tokens), Some(token)) =
+        (board.host(client, now), &site.tokens, field(form, "token", 64))
     else {
         return Response::error(403, "Forbidden");
     };
     if !tokens.check(&key, &token) || !board.confirm(&key, now) {
         return Response::error(403, "Forbidden");
     }
-    let lang = field(form, "lang", 8).and_then(|l| Lang::from_code(&l)).unwrap_or_default();
+    let lang = field(form, "lang", 8)
+        .and_then(|l| Lang::from_code(&l))
+        .unwrap_or_default();
     let mut location = format!("/?done=1&lang={}", lang.code());
     if let Some(from) = field(form, "from", MAX_FROM).filter(|f| f.starts_with("http://")) {
         location.push_str("&from=");
@@ -273,20 +305,34 @@ mod tests {
 
     fn ask(raw: &str, from: &str, b: &Fake) -> Response {
         let req = parse(raw.as_bytes()).unwrap().unwrap();
-        respond(&req, from.parse().unwrap(), "192.168.1.1:8800".parse().unwrap(), b, &site(), 1000)
+        respond(
+            &req,
+            from.parse().unwrap(),
+            "192.168.1.1:8800".parse().unwrap(),
+            b,
+            &site(),
+            1000,
+        )
     }
 
     #[test]
     fn any_other_site_is_sent_to_the_page_with_the_way_back() {
         let b = fake();
-        let r = ask("GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n", INFECTED, &b);
+        let r = ask(
+            "GET /generate_204 HTTP/1.1\r\nHost: connectivitycheck.gstatic.com\r\n\r\n",
+            INFECTED,
+            &b,
+        );
         assert_eq!(r.status, 302);
         assert_eq!(
             r.location.as_deref(),
             Some("http://192.168.1.1:8800/?from=http%3A%2F%2Fconnectivitycheck.gstatic.com%2Fgenerate_204")
         );
         let r = ask("GET / HTTP/1.1\r\nHost: evil.example:80\r\n\r\n", CLEAN, &b);
-        assert_eq!(r.location.as_deref(), Some("http://192.168.1.1:8800/?site=evil.example"));
+        assert_eq!(
+            r.location.as_deref(),
+            Some("http://192.168.1.1:8800/?site=evil.example")
+        );
     }
 
     #[test]
@@ -294,10 +340,26 @@ mod tests {
         let b = fake();
         let r = ask("GET / HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b);
         assert_eq!(r.status, 200);
-        assert!(r.body.contains("pc-ketoan") && r.body.contains("name=\"token\""), "{}", r.body);
-        let r = ask("GET /?lang=en HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", CLEAN, &b);
-        assert!(!r.body.contains("pc-ketoan") && r.body.contains("no warning"), "{}", r.body);
-        let r = ask("GET /?site=other.example HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", CLEAN, &b);
+        assert!(
+            r.body.contains("pc-ketoan") && r.body.contains("name=\"token\""),
+            "{}",
+            r.body
+        );
+        let r = ask(
+            "GET /?lang=en HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n",
+            CLEAN,
+            &b,
+        );
+        assert!(
+            !r.body.contains("pc-ketoan") && r.body.contains("no warning"),
+            "{}",
+            r.body
+        );
+        let r = ask(
+            "GET /?site=other.example HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n",
+            CLEAN,
+            &b,
+        );
         assert!(!r.body.contains("other.example"), "only blocked names are named");
     }
 
@@ -321,20 +383,43 @@ mod tests {
             &b,
         );
         assert_eq!(r.status, 303);
-        assert_eq!(r.location.as_deref(), Some("/?done=1&lang=en&from=http%3A%2F%2Fx.example%2F"));
-        assert_eq!(*b.confirmed.lock().unwrap(), vec![("02:00:00:00:00:01".to_string(), 1000)]);
-        let r = ask("GET /?done=1&from=http%3A%2F%2Fx.example%2F HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b);
-        assert!(r.body.contains("id=\"thanks\"") && !r.body.contains("<form"), "{}", r.body);
+        assert_eq!(
+            r.location.as_deref(),
+            Some("/?done=1&lang=en&from=http%3A%2F%2Fx.example%2F")
+        );
+        assert_eq!(
+            *b.confirmed.lock().unwrap(),
+            vec![("02:00:00:00:00:01".to_string(), 1000)]
+        );
+        let r = ask(
+            "GET /?done=1&from=http%3A%2F%2Fx.example%2F HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n",
+            INFECTED,
+            &b,
+        );
+        assert!(
+            r.body.contains("id=\"thanks\"") && !r.body.contains("<form"),
+            "{}",
+            r.body
+        );
     }
 
     #[test]
     fn other_paths_and_methods_and_head() {
         let b = fake();
-        assert_eq!(ask("GET /x HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b).status, 404);
-        assert_eq!(ask("POST / HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b).status, 405);
+        assert_eq!(
+            ask("GET /x HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b).status,
+            404
+        );
+        assert_eq!(
+            ask("POST / HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b).status,
+            405
+        );
         let r = ask("HEAD / HTTP/1.1\r\nHost: 192.168.1.1:8800\r\n\r\n", INFECTED, &b);
         let bytes = String::from_utf8(r.to_bytes("default-src 'none'")).unwrap();
-        assert!(bytes.starts_with("HTTP/1.1 200 OK\r\n") && bytes.ends_with("\r\n\r\n"), "{bytes}");
+        assert!(
+            bytes.starts_with("HTTP/1.1 200 OK\r\n") && bytes.ends_with("\r\n\r\n"),
+            "{bytes}"
+        );
         assert!(bytes.contains("Content-Security-Policy: default-src 'none'\r\n"));
     }
 
@@ -343,6 +428,9 @@ mod tests {
         assert_eq!(strip_port("evil.example:80"), "evil.example");
         assert_eq!(strip_port("[2001:db8::1]:80"), "2001:db8::1");
         assert_eq!(strip_port("evil.example"), "evil.example");
-        assert_eq!(authority("[::ffff:192.0.2.1]:8800".parse().unwrap()), "192.0.2.1:8800");
+        assert_eq!(
+            authority("[::ffff:192.0.2.1]:8800".parse().unwrap()),
+            "192.0.2.1:8800"
+        );
     }
 }

@@ -179,7 +179,8 @@ impl Loop {
     /// A free slot, after closing the peer's oldest connection when it has
     /// [`PER_PEER`], or the oldest of all when every slot is taken.
     fn free_slot(&mut self, peer: IpAddr) -> usize {
-        let oldest = |it: &mut dyn Iterator<Item = (usize, &Conn)>| it.min_by_key(|(_, c)| c.opened).map(|(i, _)| i);
+        let oldest =
+            |it: &mut dyn Iterator<Item = (usize, &Conn)>| it.min_by_key(|(_, c)| c.opened).map(|(i, _)| i);
         let mine = self
             .conns
             .iter()
@@ -193,8 +194,14 @@ impl Loop {
         if let Some(i) = self.conns.iter().position(Option::is_none) {
             return i;
         }
-        let victim = oldest(&mut self.conns.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i, c))))
-            .unwrap_or(0);
+        let victim = oldest(
+            &mut self
+                .conns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.as_ref().map(|c| (i, c))),
+        )
+        .unwrap_or(0);
         self.close(victim, true);
         victim
     }
@@ -212,7 +219,10 @@ impl Loop {
     fn expire(&mut self) {
         let now = Instant::now();
         for i in 0..self.conns.len() {
-            if self.conns[i].as_ref().is_some_and(|c| now.duration_since(c.opened) > DEADLINE) {
+            if self.conns[i]
+                .as_ref()
+                .is_some_and(|c| now.duration_since(c.opened) > DEADLINE)
+            {
                 self.close(i, true);
             }
         }

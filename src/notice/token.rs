@@ -53,7 +53,10 @@ mod tests {
         assert!(!t.check("02:00:00:00:00:01", &a[..31]));
         assert!(!t.check("02:00:00:00:00:01", ""));
         let other = Tokens::from_secret(b"another run");
-        assert!(!other.check("02:00:00:00:00:01", &a), "a restart invalidates old pages");
+        assert!(
+            !other.check("02:00:00:00:00:01", &a),
+            "a restart invalidates old pages"
+        );
         assert!(Tokens::new().is_some());
     }
 }

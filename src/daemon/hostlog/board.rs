@@ -8,8 +8,8 @@
 //! with in the last [`ADDR_FRESH`] seconds count.
 
 use super::core::{Every, HostLog};
-use super::syslog;
 use super::queue::Input;
+use super::syslog;
 use super::Shared;
 use crate::hosts::{Host, HostKey, StateKind};
 use crate::notice::{Board, HostView};
@@ -159,7 +159,10 @@ impl Redirects {
         match crate::nft::write_notice_sets(&self.table, &want, ELEMENT_TTL) {
             Ok(()) => {
                 if self.written.as_ref() != Some(&want) {
-                    log::info!("notice: {} host addresses are redirected to the notice page", want.len());
+                    log::info!(
+                        "notice: {} host addresses are redirected to the notice page",
+                        want.len()
+                    );
                 }
                 self.written = (!want.is_empty() || !(snooze == 0 || stopping)).then_some(want);
                 self.last_error = None;
@@ -207,14 +210,25 @@ mod tests {
         t.record(&ev(1000, "192.0.2.11", 2), 1000);
         t.record(&ev(1000, "192.0.2.12", 3), 1000);
         t.notified(&HostKey::Mac(Mac([2, 0, 0, 0, 0, 2])), 1100).unwrap();
-        t.ack(&HostKey::Mac(Mac([2, 0, 0, 0, 0, 3])), "cleaned", 1100).unwrap();
+        t.ack(&HostKey::Mac(Mac([2, 0, 0, 0, 0, 3])), "cleaned", 1100)
+            .unwrap();
         let log = HostLog::new(t, IpIndex::default(), 1000);
         let a = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(due_addrs(&log, 1200, 86_400), vec![a("192.0.2.10"), a("2001:db8::10")]);
-        assert_eq!(due_addrs(&log, 1000 + ADDR_FRESH + 1, 86_400), Vec::<IpAddr>::new(), "stale addresses");
+        assert_eq!(
+            due_addrs(&log, 1200, 86_400),
+            vec![a("192.0.2.10"), a("2001:db8::10")]
+        );
+        assert_eq!(
+            due_addrs(&log, 1000 + ADDR_FRESH + 1, 86_400),
+            Vec::<IpAddr>::new(),
+            "stale addresses"
+        );
         let h = log.table().host_of(a("192.0.2.10")).unwrap();
         let v = view(h, a("192.0.2.10"), 1200, 86_400);
-        assert_eq!((v.hits, v.due, v.names.as_slice()), (2, true, &["203.0.113.0/24".to_string()][..]));
+        assert_eq!(
+            (v.hits, v.due, v.names.as_slice()),
+            (2, true, &["203.0.113.0/24".to_string()][..])
+        );
         assert_eq!(v.mac.as_deref(), Some("02:00:00:00:00:01"));
     }
 }

@@ -22,11 +22,11 @@
 mod board;
 pub mod control;
 pub mod core;
-pub mod syslog;
 mod queue;
 mod reader;
 mod sources;
 pub mod store;
+pub mod syslog;
 
 use self::core::{Counters, Every, HostLog, SnapshotPolicy};
 use self::queue::{offer, Input, Reload};
@@ -35,9 +35,9 @@ use super::error::DaemonError;
 use crate::clock::unix_now;
 use crate::config::Config;
 use crate::dns;
-use crate::notice;
 use crate::hosts::{snapshot, Ack, AckOutcome, HostTable, TableStats};
 use crate::indicator::IpIndex;
+use crate::notice;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -257,7 +257,11 @@ impl Service {
 
     /// The host table for the notice page: `snooze` seconds of quiet after
     /// "I understand"; `blocked` tells a blocked name (the sinkhole's).
-    pub fn board(&self, snooze: u64, blocked: Box<dyn Fn(&str) -> bool + Send + Sync>) -> Arc<dyn notice::Board> {
+    pub fn board(
+        &self,
+        snooze: u64,
+        blocked: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    ) -> Arc<dyn notice::Board> {
         Arc::new(board::HostBoard {
             shared: self.shared.clone(),
             tx: self.tx.clone(),

@@ -316,14 +316,20 @@ mod tests {
         // The flush: DELSETELEM with table and set and no element list.
         assert_eq!(msgs[1].ty, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM);
         let flush = &msgs[1].payload[NFGENMSG_LEN..];
-        assert_eq!(find_attr(flush, NFTA_SET_ELEM_LIST_SET).unwrap(), Some(&b"notice4\0"[..]));
+        assert_eq!(
+            find_attr(flush, NFTA_SET_ELEM_LIST_SET).unwrap(),
+            Some(&b"notice4\0"[..])
+        );
         assert_eq!(find_attr(flush, NFTA_SET_ELEM_LIST_ELEMENTS).unwrap(), None);
         // The element: key and a big-endian millisecond timeout.
         let add = &msgs[2].payload[NFGENMSG_LEN..];
         let list = find_attr(add, NFTA_SET_ELEM_LIST_ELEMENTS).unwrap().unwrap();
         let elem = find_attr(list, NFTA_LIST_ELEM).unwrap().unwrap();
         let key = find_attr(elem, NFTA_SET_ELEM_KEY).unwrap().unwrap();
-        assert_eq!(find_attr(key, NFTA_DATA_VALUE).unwrap(), Some(&[192, 0, 2, 1][..]));
+        assert_eq!(
+            find_attr(key, NFTA_DATA_VALUE).unwrap(),
+            Some(&[192, 0, 2, 1][..])
+        );
         let timeout = find_attr(elem, NFTA_SET_ELEM_TIMEOUT).unwrap().unwrap();
         assert_eq!(timeout, &600_000u64.to_be_bytes()[..]);
     }
