@@ -37,6 +37,7 @@ REQUIREMENTS=(
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
   "report_html chromium"
+  "notice_lab root ip nft python3 chromium"
 )
 
 in_ci() {

@@ -159,7 +159,7 @@ const EN: Text = Text {
            published by the national authorities. Those connections were blocked, but the malware is still on the device.",
     device: "Device",
     unnamed: "(no name)",
-    detected: "From {since} to {last}: {hits} blocked connection attempts.",
+    detected: "From {since} to {last}, blocked connection attempts: {hits}.",
     names: "Malicious addresses it contacted",
     blocked: "The site you opened ({site}) is on the list of malicious servers and was blocked.",
     risk_title: "Why this is dangerous",

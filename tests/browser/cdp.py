@@ -18,6 +18,7 @@ STEPS.json is a list of steps; the script prints one JSON object:
                                       S, then wait for the load event;
                                       result: the final URL
   {"op": "shot", "path": P}           full-page PNG to P
+The browser's Accept-Language is $CDP_ACCEPT_LANGUAGE (default en-US,en).
 Any failure exits non-zero with one line on stderr.
 """
 import base64
@@ -46,6 +47,7 @@ class Browser:
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
              "--remote-debugging-pipe", "--window-size=1000,1200",
+             "--accept-lang=" + os.environ.get("CDP_ACCEPT_LANGUAGE", "en-US,en"),
              "--user-data-dir=" + profile, "about:blank"],
             pass_fds=(3, 4), preexec_fn=fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)

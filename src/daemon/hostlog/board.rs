@@ -9,8 +9,8 @@
 
 use super::core::{Every, HostLog};
 use super::queue::Input;
+use super::shared::Shared;
 use super::syslog;
-use super::Shared;
 use crate::hosts::{Host, HostKey, StateKind};
 use crate::notice::{Board, HostView};
 use std::net::IpAddr;
@@ -144,27 +144,30 @@ impl Redirects {
     /// Brings the sets up to date (`snooze` 0: the notice is off, the
     /// sets are emptied once). At stop the sets are emptied.
     pub fn update(&mut self, log: &HostLog, now: u64, snooze: u64, stopping: bool) {
-        let want = if snooze == 0 || stopping {
-            if self.written.is_none() {
-                return;
-            }
+        let off = snooze == 0 || stopping;
+        if off && self.written.is_none() {
+            return;
+        }
+        let want = if off {
             Vec::new()
         } else {
             due_addrs(log, now, snooze)
         };
-        let periodic = self.refresh.due(now);
-        if self.written.as_ref() == Some(&want) && !(periodic && !want.is_empty()) {
+        let unchanged = self.written.as_ref() == Some(&want);
+        // Elements time out: rewrite them before they do.
+        let refresh = self.refresh.due(now) && !want.is_empty();
+        if unchanged && !refresh {
             return;
         }
         match crate::nft::write_notice_sets(&self.table, &want, ELEMENT_TTL) {
             Ok(()) => {
-                if self.written.as_ref() != Some(&want) {
+                if !unchanged {
                     log::info!(
                         "notice: {} host addresses are redirected to the notice page",
                         want.len()
                     );
                 }
-                self.written = (!want.is_empty() || !(snooze == 0 || stopping)).then_some(want);
+                self.written = (!off).then_some(want);
                 self.last_error = None;
             }
             Err(e) => {

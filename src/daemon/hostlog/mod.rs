@@ -24,12 +24,14 @@ pub mod control;
 pub mod core;
 mod queue;
 mod reader;
+mod shared;
 mod sources;
 pub mod store;
 pub mod syslog;
 
 use self::core::{Counters, Every, HostLog, SnapshotPolicy};
 use self::queue::{offer, Input, Reload};
+use self::shared::Shared;
 use super::convert::{host_event, ip_event};
 use super::error::DaemonError;
 use crate::clock::unix_now;
@@ -53,24 +55,6 @@ pub const QUEUE: usize = 4096;
 const FLUSH_DELAY: Duration = Duration::from_millis(250);
 /// Seconds between periodic summaries in syslog.
 pub const SUMMARY_PERIOD: u64 = 3600;
-
-struct Shared {
-    log: Mutex<HostLog>,
-    stop: AtomicBool,
-    /// Events the readers could not queue (full), not yet counted in.
-    overflow: AtomicU64,
-    /// Seconds the notice pauses after "I understand"; 0 while the notice
-    /// page is not serving (then nobody is redirected).
-    notice_snooze: AtomicU64,
-}
-
-impl Shared {
-    /// The host log; a thread that panicked holding it left it usable
-    /// (every update is a few counters), so poisoning is ignored.
-    fn lock(&self) -> std::sync::MutexGuard<'_, HostLog> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// The counters `status` shows, written to `run_dir/hosts-status.json`
 /// when the host log starts, every 10 s and at stop.
