@@ -141,6 +141,11 @@ impl Redirects {
         }
     }
 
+    /// Addresses in the sets now; `None` while the notice is off.
+    pub fn redirected(&self) -> Option<usize> {
+        self.written.as_ref().map(Vec::len)
+    }
+
     /// Brings the sets up to date (`snooze` 0: the notice is off, the
     /// sets are emptied once). At stop the sets are emptied.
     pub fn update(&mut self, log: &HostLog, now: u64, snooze: u64, stopping: bool) {

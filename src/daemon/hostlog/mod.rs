@@ -70,6 +70,10 @@ pub struct Status {
     pub queue: usize,
     /// Whether NFLOG is read (false: IP hits are not recorded).
     pub nflog: bool,
+    /// Addresses in the notice sets (their HTTP goes to the notice page);
+    /// `None` while the notice page is off.
+    #[serde(default)]
+    pub notice_redirected: Option<usize>,
 }
 
 impl Status {
@@ -104,6 +108,9 @@ impl Status {
             );
         }
         s += &format!("  snapshots written since start: {}\n", c.snapshot_writes);
+        if let Some(n) = self.notice_redirected {
+            s += &format!("  notice page: {n} host addresses redirected to it\n");
+        }
         s
     }
 }
@@ -514,6 +521,7 @@ impl Table {
             counters: log.counters,
             queue: QUEUE,
             nflog: self.nflog,
+            notice_redirected: self.redirects.redirected(),
         };
         drop(log);
         if let Ok(text) = serde_json::to_string(&status) {
@@ -576,6 +584,7 @@ mod tests {
             },
             queue: QUEUE,
             nflog: true,
+            notice_redirected: None,
         };
         assert_eq!(
             s.render(105),
@@ -590,5 +599,10 @@ mod tests {
             r.contains("0 over the log rate limit, 0 dropped by the kernel, 7 over the queue (4096 slots)"),
             "{r}"
         );
+        assert!(!r.contains("notice page"));
+        s.notice_redirected = Some(3);
+        assert!(s
+            .render(105)
+            .contains("notice page: 3 host addresses redirected to it"));
     }
 }
