@@ -341,6 +341,21 @@ fn an_infected_hosts_user_gets_the_notice_in_the_browser_and_nobody_else_is_touc
         Some("http://192.0.2.1:8800/?from=http%3A%2F%2Fconnectivitycheck.gstatic.com%2Fgenerate_204")
     );
     assert_eq!(probe(&clean.ns).0, 204, "a clean host is never redirected");
+    // IPv6 too: once the host beaconed over IPv6, its v6 address is in
+    // notice6 and the page answers on the router's v6 address.
+    let r = in_ns(&lab.lan, || {
+        tcp_probe(sa("[2001:db8:3::5]:8080"), Duration::from_secs(2))
+    });
+    assert_eq!(r, Tcp::Reset);
+    wait_for(Duration::from_secs(10), "the v6 address in notice6", || {
+        notice_set(&lab, "notice6").contains(lab::LAN_V6)
+    });
+    let (status, location, _) = get(&lab.lan, "[2001:db8:2::2]:80", "www.example.org", "/");
+    assert_eq!(status, 302);
+    assert_eq!(
+        location.as_deref(),
+        Some("http://[2001:db8:1::1]:8800/?from=http%3A%2F%2Fwww.example.org%2F")
+    );
     // HTTPS is never touched.
     assert_eq!(banner(&lab.lan, &format!("{WAN_WEB}:443")), "wan-443\n");
 
