@@ -265,19 +265,21 @@ impl Loop {
     }
 }
 
-/// Reads what the peer sent so far; `Err` when it went away.
-fn read_some(c: &mut Conn) -> Result<(), ()> {
+/// Reads what the peer sent so far; true when it has closed its side
+/// (a client may send its request and then shut down writing); `Err`
+/// when the connection failed.
+fn read_some(c: &mut Conn) -> Result<bool, ()> {
     let mut chunk = [0u8; 2048];
     loop {
         match c.stream.read(&mut chunk) {
-            Ok(0) => return Err(()),
+            Ok(0) => return Ok(true),
             Ok(n) => {
                 c.buf.extend_from_slice(&chunk[..n]);
                 if c.buf.len() > MAX_HEAD + MAX_BODY + 4 {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(_) => return Err(()),
         }
@@ -285,10 +287,11 @@ fn read_some(c: &mut Conn) -> Result<(), ()> {
 }
 
 /// The response once the request is whole or refused, `Ok(None)` to wait
-/// for more, `Err` when the peer went away.
+/// for more, `Err` when the peer went away before a whole request.
 fn read_request(c: &mut Conn, board: &dyn Board, site: &Site) -> Result<Option<Response>, ()> {
-    read_some(c)?;
+    let eof = read_some(c)?;
     Ok(match parse(&c.buf) {
+        Ok(None) if eof => return Err(()),
         Ok(None) if c.buf.len() <= MAX_HEAD + MAX_BODY + 4 => None,
         Ok(None) => Some(Response::error(413, "Content Too Large")),
         Err(e) => {
@@ -297,4 +300,73 @@ fn read_request(c: &mut Conn, board: &dyn Board, site: &Site) -> Result<Option<R
         }
         Ok(Some(req)) => Some(respond(&req, c.peer, c.local, board, site, unix_now())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notice::page::{csp, HostView};
+    use crate::notice::Contact;
+
+    struct Nobody;
+
+    impl Board for Nobody {
+        fn host(&self, _: IpAddr, _: u64) -> Option<(String, HostView)> {
+            None
+        }
+        fn confirm(&self, _: &str, _: u64) -> bool {
+            false
+        }
+        fn is_blocked(&self, _: &str) -> bool {
+            false
+        }
+    }
+
+    fn server() -> Server {
+        let site = Site {
+            contact: Contact::default(),
+            csp: csp(),
+            tokens: None,
+        };
+        Server::start(0, Box::new(|a: IpAddr| a.is_loopback()), site, Arc::new(Nobody)).unwrap()
+    }
+
+    fn exchange(port: u16, req: &[u8], half_close: bool) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req).unwrap();
+        if half_close {
+            s.shutdown(Shutdown::Write).unwrap();
+        }
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    #[test]
+    fn answers_whole_requests_also_after_a_half_close_and_refuses_garbage() {
+        let srv = server();
+        let port = srv.local_addr().port();
+        let here = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        for half in [false, true] {
+            let r = exchange(port, here.as_bytes(), half);
+            assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+        }
+        // Split across writes.
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(&here.as_bytes()[..10]).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        s.write_all(&here.as_bytes()[10..]).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(exchange(port, b"\x00garbage\r\n\r\n", false).starts_with("HTTP/1.1 400 "));
+        assert_eq!(
+            exchange(port, b"GET / HTT", true),
+            "",
+            "an incomplete request is closed"
+        );
+        assert!(srv.stats().refused.load(Ordering::Relaxed) >= 1);
+        srv.stop();
+    }
 }
