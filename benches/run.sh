@@ -7,3 +7,4 @@ bash benches/parse.sh
 bash benches/nft.sh
 bash benches/dns.sh
 bash benches/hosts.sh
+bash benches/notice.sh

@@ -26,6 +26,7 @@ pub mod hosts;
 pub mod indicator;
 pub mod linelog;
 pub mod nft;
+pub mod notice;
 pub mod qtype;
 pub mod rate;
 pub mod report;

@@ -37,6 +37,7 @@ REQUIREMENTS=(
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
   "report_html chromium"
+  "notice_lab root ip nft python3 chromium"
   "luci_app root ip nft chromium python3 openwrt-kit"
   "luci_package::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
   "luci_package::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"

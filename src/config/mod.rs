@@ -92,6 +92,27 @@ pub struct Main {
     pub timeout: u32,
     /// Extra download attempts after a transient failure.
     pub retries: u32,
+    /// The notice page for infected hosts' users.
+    pub notice: Notice,
+}
+
+/// The notice page (options `notice*` and `contact_*` of the main section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Redirect infected hosts' plain HTTP to the page.
+    pub enabled: bool,
+    /// The page's port on the router.
+    pub port: u16,
+    /// Seconds without redirect after the user read the notice.
+    pub snooze: u64,
+    /// The removal tool's address.
+    pub url: String,
+    /// The unit's IT contact: name, phone, email (each may be empty).
+    pub contact_name: String,
+    /// Phone.
+    pub contact_phone: String,
+    /// Email.
+    pub contact_email: String,
 }
 
 /// `config dns 'dns'`.
@@ -249,6 +270,15 @@ impl Config {
             ca_bundle: opt_path(m("ca_bundle")),
             timeout: num(&m("timeout")),
             retries: num(&m("retries")),
+            notice: Notice {
+                enabled: parse_bool(&m("notice")),
+                port: num(&m("notice_port")),
+                snooze: num::<u64>(&m("notice_snooze")) * 3600,
+                url: m("notice_url"),
+                contact_name: m("contact_name"),
+                contact_phone: m("contact_phone"),
+                contact_email: m("contact_email"),
+            },
         };
         let dns = Dns {
             enabled: parse_bool(&d("enabled")),

@@ -25,10 +25,12 @@ pub use signals::{on_signal, signal_loop, Handled};
 
 use crate::config::Config;
 use crate::dns::{DomainMatcher, Server, Settings};
-use crate::indicator::{Gate, IndicatorSet};
+use crate::indicator::{parse_indicator, Gate, Indicator, IndicatorSet};
+use crate::notice;
 use crate::state::FeedCache;
 use crate::sync::build_from_cache;
 use nix::sys::signal::{SigSet, Signal};
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// Builds the set from the last-good cache, logging how long it took.
@@ -109,6 +111,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
         }
         _ => None,
     };
+    let page = notice_page(cfg, &hosts, server.as_ref());
     // Only the matcher and the prefix index stay: the set's name tables
     // are several times their size.
     drop(set);
@@ -130,8 +133,76 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     if let Some(s) = server {
         s.stop();
     }
+    // The host log empties the notice sets as it stops; the page answers
+    // until then.
     hosts.stop();
+    if let Some(p) = page {
+        p.stop();
+    }
     r
+}
+
+/// Starts the notice page when `option notice` is on and the LAN is
+/// known, then lets the host log redirect the hosts due it. A port that
+/// cannot be bound is a warning: blocking and the host log go on, and
+/// nobody is redirected to a page that does not answer.
+fn notice_page(cfg: &Config, hosts: &hostlog::Service, dns: Option<&Server>) -> Option<notice::Server> {
+    let n = &cfg.main.notice;
+    if !n.enabled {
+        return None;
+    }
+    let lan: Vec<Indicator> = cfg
+        .main
+        .lan
+        .iter()
+        .filter_map(|l| parse_indicator(l).ok())
+        .collect();
+    if lan.is_empty() {
+        log::warn!("notice: no LAN networks are configured (list lan): the notice page is off");
+        return None;
+    }
+    let admit: notice::server::Admit = Box::new(move |a: IpAddr| lan.iter().any(|p| covers(p, a)));
+    let blocked: Box<dyn Fn(&str) -> bool + Send + Sync> = match dns.map(Server::blocked_names) {
+        Some(b) => Box::new(move |name: &str| b.contains(name)),
+        None => Box::new(|_: &str| false),
+    };
+    let site = notice::Site {
+        contact: notice::Contact {
+            tool_url: n.url.clone(),
+            name: n.contact_name.clone(),
+            phone: n.contact_phone.clone(),
+            email: n.contact_email.clone(),
+            snooze_hours: n.snooze / 3600,
+        },
+        csp: notice::page::csp(),
+        tokens: notice::Tokens::new(),
+    };
+    match notice::Server::start(n.port, admit, site, hosts.board(n.snooze, blocked)) {
+        Ok(s) => {
+            log::info!(
+                "notice: the notice page answers on port {}",
+                s.local_addr().port()
+            );
+            hosts.redirect(n.snooze);
+            Some(s)
+        }
+        Err(e) => {
+            log::warn!(
+                "notice: cannot listen on port {} ({e}); the notice page is off and nobody is redirected",
+                n.port
+            );
+            None
+        }
+    }
+}
+
+/// Whether network `p` holds address `a`.
+fn covers(p: &Indicator, a: IpAddr) -> bool {
+    match (p, a.to_canonical()) {
+        (Indicator::V4(p), IpAddr::V4(a)) => p.contains(u32::from(a)),
+        (Indicator::V6(p), IpAddr::V6(a)) => p.contains(u128::from(a)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use matcher::DomainMatcher;
-pub use server::{Server, Settings};
+pub use server::{BlockedNames, Server, Settings};
 
 /// Why the DNS server could not start.
 #[derive(Debug, thiserror::Error)]
