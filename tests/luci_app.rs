@@ -539,7 +539,9 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
         "{ const i = document.querySelector('[data-name=campaign_start] input'); i.value = '2026-11-01'; \
          i.dispatchEvent(new Event('keyup', {bubbles: true})); i.dispatchEvent(new Event('blur', {bubbles: true})); \
          const u = document.querySelector('[data-name=unit] input'); u.value = 'Lab unit 2'; \
-         u.dispatchEvent(new Event('keyup', {bubbles: true})); u.dispatchEvent(new Event('blur', {bubbles: true})) }",
+         u.dispatchEvent(new Event('keyup', {bubbles: true})); u.dispatchEvent(new Event('blur', {bubbles: true})); \
+         const c = document.querySelector('[data-name=contact_name] input'); c.value = 'Nguyễn Văn An'; \
+         c.dispatchEvent(new Event('keyup', {bubbles: true})); c.dispatchEvent(new Event('blur', {bubbles: true})) }",
     );
     assert_eq!(
         b.eval("document.querySelector('[data-name=campaign_start] input').classList.contains('cbi-input-invalid')"),
@@ -549,6 +551,7 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     assert!(
         r.wait_for(
             "[ \"$(uci -q get iocguard.main.unit)\" = 'Lab unit 2' ] && \
+             [ \"$(uci -q get iocguard.main.contact_name)\" = 'Nguyễn Văn An' ] && \
              [ \"$(uci -q get iocguard.main.campaign_start)\" = 2026-11-01 ]",
             Duration::from_secs(30)
         ),

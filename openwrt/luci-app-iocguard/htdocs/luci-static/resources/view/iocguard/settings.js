@@ -70,10 +70,24 @@ return view.extend({
 		o = s.option(form.Value, 'max_shrink', _('Largest shrink (%)'), _('A feed that loses more of its entries in one sync is refused.'));
 		o.placeholder = '50';
 		o.validate = uint(0, 100);
-		// TODO(coordinator: notice page): the `notice` options (page on/off,
-		// text, contacts) are wired here at merge, e.g.
-		//   s = m.section(form.NamedSection, 'notice', 'notice', _('Notice page'));
-		//   s.option(form.Flag, 'enabled', …); s.option(form.Value, 'contact', …);
+		// The notice page (iocguard run serves it; options of the main
+		// section, as in src/config/specs.rs).
+		s = m.section(form.NamedSection, 'main', 'iocguard', _('Notice page'),
+			_('The browser of an infected host is sent to a page that tells its user what happened and whom to call, until the user confirms having read it.'));
+		o = s.option(form.Flag, 'notice', _('Show the notice page'));
+		o.default = '1';
+		o.rmempty = false;
+		o = s.option(form.Value, 'notice_port', _('Port'), _('Port of the notice page on the router\'s LAN addresses.'));
+		o.placeholder = '8800';
+		o.validate = uint(1, 65535);
+		o = s.option(form.Value, 'notice_snooze', _('Quiet after reading (hours)'));
+		o.placeholder = '24';
+		o.validate = uint(1, 8760);
+		o = s.option(form.Value, 'notice_url', _('Removal tool URL'), _('Where the notice sends the user for the malware-removal tool.'));
+		o.placeholder = 'https://khonggianmang.vn/';
+		s.option(form.Value, 'contact_name', _('IT contact'));
+		s.option(form.Value, 'contact_phone', _('Contact phone'));
+		s.option(form.Value, 'contact_email', _('Contact email'));
 
 		s = m.section(form.NamedSection, 'dns', 'dns', _('DNS'));
 		o = s.option(form.ListValue, 'mode', _('Mode'));
