@@ -58,10 +58,10 @@ return view.extend({
 			]);
 			(d.recent || []).slice().reverse().forEach(function(e) {
 				evs.appendChild(E('tr', { 'class': 'tr' }, [
-					E('td', { 'class': 'td' }, [ api.text(api.time(e.t || e.at || e.time)) ]),
+					E('td', { 'class': 'td' }, [ api.text(api.time(e.time)) ]),
 					E('td', { 'class': 'td' }, [ api.text(e.kind || '') ]),
-					E('td', { 'class': 'td' }, [ api.text(e.dst || e.qname || e.name || '') ]),
-					E('td', { 'class': 'td' }, [ api.text(e.listed || e.indicator || '') ]),
+					E('td', { 'class': 'td' }, [ api.text(e.kind == 'dns' ? e.name : (e.dport ? '%s:%d'.format(e.dst, e.dport) : e.dst)) ]),
+					E('td', { 'class': 'td' }, [ api.text(e.listed) ]),
 					E('td', { 'class': 'td' }, [ api.text((e.feeds || []).join(', ')) ])
 				]));
 			});
