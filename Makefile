@@ -71,3 +71,10 @@ ipk:
 
 ipk-all:
 	for a in $(IPK_ARCHS); do bash openwrt/build-ipk.sh --arch $$a || exit 1; done
+
+# --- luci-app-iocguard (openwrt/luci-app-iocguard/) -------------------------
+# make luci      dist/luci-app-iocguard_VERSION_all.ipk and .apk (apk-tools 3
+#                from APK=path or built from ../shared/apk-tools on first use)
+.PHONY: luci
+luci:
+	bash openwrt/luci-app-iocguard/build.sh --out dist
