@@ -380,8 +380,12 @@ daemon_start() {
 	spawn "$NS_ROUTER" daemon "$IOCGUARD" --config "$CONF" run
 	# The host log writes its status file once NFLOG is bound; the
 	# sinkhole answers through dnsmasq.
-	wait_until 15 "the daemon's host log" test -e "$R/run/hosts-status.json"
-	wait_until 15 "the sinkhole behind dnsmasq" dns_answers "$NS_ROUTER" "$ROUTER_LAN4" www.benign.example
+	if ! wait_until 15 "the daemon's host log" test -e "$R/run/hosts-status.json" ||
+		! wait_until 15 "the sinkhole behind dnsmasq" dns_answers "$NS_ROUTER" "$ROUTER_LAN4" www.benign.example; then
+		echo "the daemon's log ($DEMO_DIR/logs/daemon.log):" >&2
+		cat "$DEMO_DIR/logs/daemon.log" >&2
+		return 1
+	fi
 }
 
 daemon_kill9() {

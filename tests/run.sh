@@ -38,6 +38,7 @@ REQUIREMENTS=(
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
   "report_html chromium"
   "notice_lab root ip nft python3 chromium"
+  "system root ip nft dnsmasq busybox openssl python3"
 )
 
 in_ci() {
