@@ -68,9 +68,13 @@ else
 	BOLD='' DIM='' OFF=''
 fi
 
+# The terminal, for finish: an interrupt can land while a step's output
+# is redirected to a file.
+exec 3>&1 4>&2
 finish() {
 	local rc=$?
 	trap - EXIT INT TERM
+	exec 1>&3 2>&4
 	if [ "$keep" -eq 1 ] && [ "$rc" -eq 0 ]; then
 		echo
 		echo "${BOLD}The lab is still up.${OFF} Poke at it, for example:"
@@ -84,7 +88,9 @@ finish() {
 		return
 	fi
 	lab_down
-	if [ "$rc" -ne 0 ]; then
+	if [ "$rc" -eq 130 ]; then
+		echo "demo interrupted; the lab was removed" >&2
+	elif [ "$rc" -ne 0 ]; then
 		echo "demo failed (exit $rc); the lab was removed" >&2
 	fi
 }
