@@ -313,7 +313,7 @@ wan_up() {
 }
 
 dns_answers() {
-	probe_from "$1" dns "$2" "$3" | grep -q 'answer'
+	probe_from "$1" dns "$2" "$3" | grep -q ': answer '
 }
 
 # --- 3. The unit router -----------------------------------------------------

@@ -176,7 +176,8 @@ show ketoan-pc "probe.py tcp 2001:db8:3::5 443" probe ketoan-pc tcp 2001:db8:3::
 say "kho-laptop's malware asks its own resolver $ROGUE_DNS: the router pulls that query back to itself (force_dns) and the sinkhole answers."
 show kho-laptop "probe.py dns $ROGUE_DNS update.botnet-update.example" probe kho-laptop dns "$ROGUE_DNS" update.botnet-update.example
 show kho-laptop "probe.py tcp 203.0.113.70 443" probe kho-laptop tcp 203.0.113.70 443
-wait_until 15 "both infected hosts in the host log" hosts_found ketoan-pc kho-laptop
+# The daemon reads the leases every 10 s: names can take that long.
+wait_until 25 "both infected hosts, named, in the host log" hosts_found ketoan-pc kho-laptop
 
 step "5. The user of ketoan-pc opens a web page and gets the notice"
 wait_until 15 "ketoan-pc in the notice set" in_notice_set ketoan-pc

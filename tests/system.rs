@@ -291,13 +291,17 @@ fn the_campaign_from_feed_to_merged_report_and_what_survives_failures() {
 
     // The admin's view: exactly the two infected hosts, named.
     let mut doc = Value::Null;
+    // The daemon reads the leases every 10 s: a host that leased just
+    // before it beaconed gets its name at the next read.
     wait_for(
-        Duration::from_secs(15),
-        "both infected hosts with all hits",
+        Duration::from_secs(25),
+        "both infected hosts, named, with all hits",
         || {
             doc = lab.hosts();
-            host(&doc, KETOAN_MAC).is_some_and(|h| h["ip_hits"] == 2 && h["dns_hits"] == 1)
-                && host(&doc, KHO_MAC).is_some_and(|h| h["ip_hits"] == 1 && h["dns_hits"] == 1)
+            host(&doc, KETOAN_MAC)
+                .is_some_and(|h| h["ip_hits"] == 2 && h["dns_hits"] == 1 && h["hostname"] == "ketoan-pc")
+                && host(&doc, KHO_MAC)
+                    .is_some_and(|h| h["ip_hits"] == 1 && h["dns_hits"] == 1 && h["hostname"] == "kho-laptop")
         },
     );
     assert_eq!(
