@@ -14,6 +14,7 @@
 #      other units' signed reports.
 #
 # usage: demo/run.sh [--keep]     (as root; --keep leaves the lab up)
+# IOCGUARD=PATH uses that binary instead of building target/release/iocguard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -148,7 +149,7 @@ router_config
 say "/etc/config/iocguard (here $CONF): the feed URL and the centre's public \
 key, the LAN, dns.mode behind (dnsmasq keeps port 53 and DHCP and forwards \
 to iocguard on $BEHIND_LISTEN with the client's MAC), the notice page:"
-show router "grep -v '^\s*#' iocguard.conf | grep -E \"mode|url|pubkey|listen|upstream|list lan|notice'\"" \
+show router "grep -E \"mode|url|pubkey|listen|upstream|list lan|notice'\" iocguard.conf" \
 	grep -E "mode|url|pubkey|listen|upstream|list lan|notice'" "$CONF"
 show router "dnsmasq --interface=br-lan --dhcp-range=$DHCP_RANGE --dhcp-leasefile=dhcp.leases --no-resolv --server=$BEHIND_DNSMASQ --add-mac …" \
 	router_dnsmasq
