@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/iocguard
 
-.PHONY: build release test unit lint fmt fmt-check bench fuzz clean
+.PHONY: build release test unit lint fmt fmt-check bench fuzz clean demo
 
 build:
 	$(CARGO) build --locked
@@ -16,6 +16,11 @@ release:
 # must run.
 test: fmt-check lint
 	CARGO="$(CARGO)" bash tests/run.sh
+
+# The whole campaign in network namespaces, narrated (root; installs its
+# Debian packages if missing). DEMO_ARGS=--keep leaves the lab up.
+demo:
+	bash demo/run.sh $(DEMO_ARGS)
 
 unit:
 	$(CARGO) test --locked --lib

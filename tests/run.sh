@@ -42,6 +42,7 @@ REQUIREMENTS=(
   "luci_package::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
   "luci_package::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
   "luci_package::the_app_build_script_is_shellcheck_clean shellcheck"
+  "system root ip nft dnsmasq busybox openssl python3"
 )
 
 in_ci() {

@@ -229,7 +229,9 @@ pub fn json(hosts: &[&Host], stats: &TableStats) -> String {
 pub fn detail(h: &Host, recent: &[Event]) -> String {
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
-        let _ = writeln!(out, "{label:<13}{value}");
+        // At least one space after a label, also after the longest
+        // ("user notified").
+        let _ = writeln!(out, "{label:<12} {value}");
     };
     field("host", h.key().to_string());
     field("hostname", or_dash(h.hostname.clone()));
@@ -497,6 +499,14 @@ recent events
         assert!(d.contains("ip hits      0\n"), "{d}");
         assert!(!d.contains("\nports\n"), "{d}");
         assert!(d.ends_with("recent events\n  (none in the event log)\n"), "{d}");
+        // The longest label keeps a space before its value.
+        let mut notified = plain.clone();
+        notified.notified_at = Some(1_764_380_000);
+        let d = detail(&notified, &[]);
+        assert!(
+            d.contains("\nuser notified 2025-11-29T01:33:20Z (read the notice page)\n"),
+            "{d}"
+        );
     }
 
     #[test]

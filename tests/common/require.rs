@@ -37,6 +37,8 @@ pub enum Need {
     Python3,
     /// `chromium` (the HTML report rendered headless).
     Chromium,
+    /// `openssl` (the system test's throwaway CA).
+    Openssl,
     /// The OpenWrt userland kit's sources (`../shared/openwrt-userland` or
     /// `$IOCGUARD_OWRT_KIT`), built on first use (tests/common/owrt.rs).
     OpenwrtKit,
@@ -56,6 +58,7 @@ impl Need {
             Need::Python3 => "python3",
             Need::Ipv6Loopback => "ipv6-loopback",
             Need::Chromium => "chromium",
+            Need::Openssl => "openssl",
             Need::OpenwrtKit => "openwrt-kit",
         }
     }
