@@ -191,7 +191,7 @@ exit codes:
 ";
 
 const RUN_HELP: &str = "\
-usage: iocguard [--config PATH] run [-v]
+usage: iocguard [--config PATH] run [--listen ADDR]... [--upstream ADDR]... [-v]
 
 The daemon. Loads the set from the last-good feed cache (no network) and,
 with dns.mode front or behind, serves DNS on dns.listen (UDP and TCP):

@@ -74,7 +74,15 @@ pub enum Command {
     /// `iocguard report [merge] …`: the campaign report.
     Report(ReportCommand),
     /// `iocguard run`: the daemon (DNS sinkhole; reloads on SIGHUP).
-    Run,
+    Run {
+        /// `--listen ADDR` (repeatable): serve DNS here instead of
+        /// `dns.listen` (the init script resolves the LAN's addresses at
+        /// start, so nothing is frozen at install).
+        listen: Vec<String>,
+        /// `--upstream ADDR` (repeatable): forward here instead of
+        /// `dns.upstream`.
+        upstream: Vec<String>,
+    },
     /// `iocguard events [--tail N]`: recent blocked DNS queries.
     Events {
         /// `--tail N`: how many of the newest.
@@ -461,8 +469,11 @@ fn parse_hosts(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comm
 
 fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
     let (mut tail, mut file, mut kind) = (20, None, None);
+    let (mut listen, mut upstream) = (Vec::new(), Vec::new());
     while let Some(arg) = p.next()? {
         match (sub, arg) {
+            ("run", Long("listen")) => listen.push(p.value()?.string()?),
+            ("run", Long("upstream")) => upstream.push(p.value()?.string()?),
             (_, Long("config")) => c.config = Some(p.value()?.string()?),
             (_, Long("json")) => c.json = true,
             (_, Short('v')) => c.verbose += 1,
@@ -480,7 +491,7 @@ fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comman
         }
     }
     Ok(match sub {
-        "run" => Command::Run,
+        "run" => Command::Run { listen, upstream },
         "events" => Command::Events { tail, kind },
         _ => Command::ExportDnsmasq {
             file: file.ok_or("export-dnsmasq needs a FILE (or - for stdout)")?,
@@ -980,7 +991,25 @@ mod tests {
 
     #[test]
     fn dns_commands() {
-        assert_eq!(parse(args("run")).unwrap().1, Command::Run);
+        assert_eq!(
+            parse(args("run")).unwrap().1,
+            Command::Run {
+                listen: vec![],
+                upstream: vec![]
+            }
+        );
+        assert_eq!(
+            parse(args(
+                "run --listen 127.0.0.1:5354 --listen [::1]:53 --upstream 198.51.100.1#53"
+            ))
+            .unwrap()
+            .1,
+            Command::Run {
+                listen: vec!["127.0.0.1:5354".into(), "[::1]:53".into()],
+                upstream: vec!["198.51.100.1#53".into()]
+            }
+        );
+        assert!(parse(args("events --listen 127.0.0.1")).is_err());
         assert_eq!(
             parse(args("events --tail 5 --json")).unwrap().1,
             Command::Events { tail: 5, kind: None }
