@@ -13,6 +13,9 @@
 #         packaging is architecture-independent except the binary; the test
 #         packs the host binary this way to stay fast).
 # --out   output directory [dist/].
+# --stage DIR  only lay out the package in DIR (DIR/data: the files,
+#         DIR/control: control, conffiles and scripts) and stop; the
+#         .apk builder (build-apk.sh) packs the same tree with apk mkpkg.
 #
 # The format is what OpenWrt's scripts/ipkg-build writes and opkg reads: an
 # outer gzip'd tar (not an ar archive like a .deb) holding ./debian-binary
@@ -26,12 +29,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-arch='' bin='' out=dist
+arch='' bin='' out=dist stage=
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) arch=${2:?}; shift 2 ;;
     --bin) bin=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
+    --stage) stage=${2:?}; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-ipk: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -145,6 +149,12 @@ printf '%s\n' '#!/bin/sh' '. "${IPKG_INSTROOT}/lib/functions.sh"' 'default_prerm
 { echo '#!/bin/sh'; cat openwrt/files/iocguard.prerm; } >"$ctrl/prerm-pkg"
 chmod 0644 "$ctrl/control" "$ctrl/conffiles"
 chmod 0755 "$ctrl/postinst" "$ctrl/prerm" "$ctrl/prerm-pkg"
+if [ -n "$stage" ]; then
+  mkdir -p "$stage"
+  cp -a "$data" "$ctrl" "$stage/"
+  echo "$stage"
+  exit 0
+fi
 tarc "$ctrl" >"$work/control.tar.gz"
 
 echo 2.0 >"$work/debian-binary"

@@ -36,7 +36,10 @@ REQUIREMENTS=(
   "fetch ipv6-loopback"
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
+  "package::the_apk_installs_and_removes_with_apk_tools_3 root busybox apk-kit"
+  "package::the_apk_is_reproducible apk-kit"
   "report_html chromium"
+  "openwrt_kit root ip nft dnsmasq dig openwrt-kit"
 )
 
 in_ci() {
@@ -53,6 +56,7 @@ have() {
     ipv6-loopback) grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6 ;;
     # A tool no registry has: built from ../shared/ by the tests that use it.
     openwrt-kit) [ -f "${IOCGUARD_OWRT_KIT:-../shared/openwrt-userland}/build.sh" ] ;;
+    apk-kit) [ -f "${IOCGUARD_APK_TOOLS:-../shared/apk-tools}/build.sh" ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }
