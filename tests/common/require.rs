@@ -40,6 +40,9 @@ pub enum Need {
     /// The OpenWrt userland kit's sources (`../shared/openwrt-userland` or
     /// `$IOCGUARD_OWRT_KIT`), built on first use (tests/common/owrt.rs).
     OpenwrtKit,
+    /// apk-tools 3's sources (`../shared/apk-tools` or
+    /// `$IOCGUARD_APK_TOOLS`), built on first use into the cache.
+    ApkKit,
 }
 
 impl Need {
@@ -57,6 +60,7 @@ impl Need {
             Need::Ipv6Loopback => "ipv6-loopback",
             Need::Chromium => "chromium",
             Need::OpenwrtKit => "openwrt-kit",
+            Need::ApkKit => "apk-kit",
         }
     }
 
@@ -65,6 +69,7 @@ impl Need {
             Need::Root => is_root(),
             Need::Ipv6Loopback => TcpListener::bind("[::1]:0").is_ok(),
             Need::OpenwrtKit => super::owrt::kit_dir().is_some(),
+            Need::ApkKit => super::owrt::apk_tools_dir().is_some(),
             tool => on_path(tool.name()),
         }
     }
