@@ -203,6 +203,14 @@ are logged to run_dir/events.jsonl (see `iocguard events`). Writes
 run_dir/iocguard.pid; SIGHUP (sent by `sync`) reloads the set; SIGTERM
 stops.
 
+It also runs `iocguard sync` every main.sync_interval seconds (0: never)
+at a random offset, and soon after start when the last sync is older
+than that; and puts the table back (apply --if-missing) when something
+deleted it.
+
+  --listen ADDR    serve DNS here instead of dns.listen (repeatable)
+  --upstream ADDR  forward here instead of dns.upstream (repeatable)
+
 exit codes:
   0  stopped by SIGTERM/SIGINT
   2  configuration error
