@@ -97,6 +97,7 @@ put 0600 openwrt/files/iocguard.config /etc/config/iocguard
 put 0755 openwrt/files/iocguard.uci-defaults /etc/uci-defaults/90-iocguard
 put 0644 openwrt/files/iocguard.firewall /usr/share/iocguard/firewall.include
 put 0755 openwrt/files/iocguard.dnsmasq /usr/share/iocguard/dnsmasq.sh
+put 0755 openwrt/files/iocguard.dnsguard /usr/share/iocguard/dnsguard.sh
 
 # conffiles: files go to CONTROL/conffiles; directories (the flash state
 # dir) go to /lib/upgrade/keep.d/ so sysupgrade keeps them, as

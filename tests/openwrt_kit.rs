@@ -459,6 +459,11 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
         r.log_tail()
     );
     assert_resolves(&r, &pc, "after install and WAN up", Duration::from_secs(30));
+    assert!(
+        r.wait_for(WIRED, Duration::from_secs(30)),
+        "dnsmasq forwards to the daemon after the WAN came up\n{}",
+        r.log_tail()
+    );
     let (status, _) = dig(&pc, ROUTER, "www.evil.example");
     assert_eq!(status, "NXDOMAIN", "a listed name is blocked");
     assert!(connects(&r, &pc, BENIGN_IP), "an unlisted address is reachable");
@@ -529,6 +534,31 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
         !p.is_empty() && p != pid
     });
     assert_resolves(&r, &pc, "after kill -9", Duration::from_secs(15));
+
+    // A daemon that keeps crashing (here: a binary that exits at once):
+    // the guard gives dnsmasq its upstreams back; once the daemon answers
+    // again, dnsmasq is pointed at it again.
+    r.ok("mv /usr/sbin/iocguard /usr/sbin/iocguard.real && \
+         printf '#!/bin/sh\\nexit 1\\n' > /usr/sbin/iocguard && chmod 0755 /usr/sbin/iocguard");
+    r.ok(&format!("kill -9 {}", daemon_pid(&r)));
+    assert!(
+        r.wait_for(
+            "[ -z \"$(uci -q get dhcp.@dnsmasq[0].iocguard_mode)\" ]",
+            Duration::from_secs(20)
+        ),
+        "the guard did not unwire dnsmasq from a crash-looping daemon\n{}",
+        r.log_tail()
+    );
+    assert_resolves(&r, &pc, "while the daemon crash-loops", Duration::from_secs(15));
+    r.ok("mv /usr/sbin/iocguard.real /usr/sbin/iocguard");
+    assert!(
+        r.wait_for(WIRED, Duration::from_secs(30)),
+        "not wired again after the daemon came back\n{}",
+        r.log_tail()
+    );
+    assert_resolves(&r, &pc, "after the crash loop", Duration::from_secs(15));
+    let (status, _) = dig(&pc, ROUTER, "www.evil.example");
+    assert_eq!(status, "NXDOMAIN", "blocking through DNS is back");
 
     // stop: dnsmasq answers on its own, blocking stays.
     r.ok("/etc/init.d/iocguard stop");

@@ -243,6 +243,7 @@ fn every_member_is_root_owned_with_the_fixed_mtime_and_the_intended_mode() {
         ("./etc/uci-defaults/90-iocguard", "-rwxr-xr-x"),
         ("./usr/share/iocguard/firewall.include", "-rw-r--r--"),
         ("./usr/share/iocguard/dnsmasq.sh", "-rwxr-xr-x"),
+        ("./usr/share/iocguard/dnsguard.sh", "-rwxr-xr-x"),
         ("./lib/upgrade/keep.d/iocguard", "-rw-r--r--"),
     ]
     .into_iter()
@@ -397,6 +398,7 @@ fn shipped_scripts() -> Vec<(String, PathBuf)> {
         "etc/init.d/iocguard",
         "etc/uci-defaults/90-iocguard",
         "usr/share/iocguard/dnsmasq.sh",
+        "usr/share/iocguard/dnsguard.sh",
         "usr/share/iocguard/firewall.include",
     ]
     .iter()
@@ -613,6 +615,7 @@ fn the_apk_installs_and_removes_with_apk_tools_3() {
         ("etc/config/iocguard", 0o600),
         ("etc/uci-defaults/90-iocguard", 0o755),
         ("usr/share/iocguard/dnsmasq.sh", 0o755),
+        ("usr/share/iocguard/dnsguard.sh", 0o755),
         ("usr/share/iocguard/firewall.include", 0o644),
         ("lib/upgrade/keep.d/iocguard", 0o644),
         ("lib/apk/packages/iocguard.list", 0o644),
