@@ -611,3 +611,113 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
     assert!(!r.sh(TABLE_THERE).status.success(), "removal removes the rules");
     assert!(r.sh("uci -q get firewall.iocguard").stdout.is_empty());
 }
+
+/// The router of the other tests with the WAN up, the ISP answering, the
+/// package installed and the feed configured; returns the LAN client's
+/// namespace.
+fn installed_router(dir: &Path) -> (Router, Isp, String) {
+    let ipk = build_ipk(dir);
+    let r = Router::start();
+    r.provide(&[
+        "nftables-json",
+        "kmod-nft-core",
+        "kmod-nft-nat",
+        "kmod-nft-fib",
+        "kmod-nfnetlink-log",
+        "ca-bundle",
+    ]);
+    r.ok("sysctl -w net.ipv4.ip_forward=1 >/dev/null");
+    r.ok("/etc/init.d/network start; /etc/init.d/firewall start; /etc/init.d/dnsmasq start");
+    r.ok("uci add_list dhcp.@dnsmasq[0].rebind_domain=benign.example && uci commit dhcp && /etc/init.d/dnsmasq restart");
+    let up = r.client("up", "wan");
+    let isp = start_isp(&r, &up, dir);
+    assert!(
+        r.wait_for(
+            "grep -q 203.0.113.1 /tmp/resolv.conf.d/resolv.conf.auto",
+            Duration::from_secs(60)
+        ),
+        "the router's WAN got no lease from the ISP\n{}",
+        r.log_tail()
+    );
+    let pc = r.client("pc", "lan");
+    r.put(&ipk, "/tmp/iocguard.ipk");
+    r.ok("opkg install /tmp/iocguard.ipk");
+    r.ok(&format!(
+        "uci set iocguard.campaign.url='http://{ISP}/campaign.txt' && \
+         uci add_list iocguard.main.allow_reserved='203.0.113.0/24' && uci commit iocguard"
+    ));
+    (r, isp, pc)
+}
+
+#[test]
+#[ignore = "needs root, ip, nft, dnsmasq, dig and the OpenWrt kit: make test runs it when present"]
+fn front_and_dnsmasq_file_modes_keep_the_lan_resolving() {
+    require(&[
+        Need::Root,
+        Need::Ip,
+        Need::Nft,
+        Need::Dnsmasq,
+        Need::Dig,
+        Need::OpenwrtKit,
+    ]);
+    let dir = Scratch::new("modes");
+    let (r, _isp, pc) = installed_router(&dir.0);
+
+    // front: iocguard on port 53 of loopback and lan's addresses (v4 and
+    // v6, resolved at start), dnsmasq behind it on 5354, DHCP option 6
+    // naming the router.
+    r.ok("uci set iocguard.dns.mode=front && uci commit iocguard && /etc/init.d/iocguard restart");
+    r.ok("/etc/init.d/iocguard sync >/dev/null");
+    assert!(
+        r.wait_for(
+            "[ \"$(uci -q get dhcp.@dnsmasq[0].port)\" = 5354 ] && \
+             netstat -lnu | grep -q '192.168.1.1:53 ' && netstat -lnu | grep -q 'fd00:ab:cd::1:53 '",
+            Duration::from_secs(20)
+        ),
+        "front mode: dnsmasq on 5354 and iocguard on the LAN's v4 and v6 addresses\n{}\n{}",
+        r.sh("netstat -lnup").stdout.escape_ascii(),
+        r.log_tail()
+    );
+    assert_eq!(
+        r.ok("uci get dhcp.lan.dhcp_option").trim(),
+        "6,0.0.0.0",
+        "DHCP still names the router as DNS server"
+    );
+    let lease = take_lease(&r, &pc, &dir.0);
+    assert_eq!(lease.dns, ROUTER, "{lease:?}");
+    assert_resolves(&r, &pc, "front mode", Duration::from_secs(20));
+    let (status, _) = dig(&pc, ROUTER, "www.evil.example");
+    assert_eq!(status, "NXDOMAIN", "front mode blocks a listed name");
+    // stop: dnsmasq is back on port 53.
+    r.ok("/etc/init.d/iocguard stop");
+    assert!(r.sh("uci -q get dhcp.@dnsmasq[0].port").stdout.is_empty());
+    assert!(r.sh("uci -q get dhcp.lan.dhcp_option").stdout.is_empty());
+    assert_resolves(&r, &pc, "front mode, after stop", Duration::from_secs(20));
+
+    // dnsmasq-file: the list goes into the conf-dir the running dnsmasq
+    // reads (from its generated configuration), and dnsmasq is restarted.
+    r.ok("uci set iocguard.dns.mode=dnsmasq-file && uci commit iocguard && /etc/init.d/iocguard start");
+    r.ok("/etc/init.d/iocguard sync --force >/dev/null");
+    let dir_line = r.ok("grep -h '^conf-dir=' /var/etc/dnsmasq.conf.*");
+    let conf_dir = dir_line
+        .trim()
+        .trim_start_matches("conf-dir=")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        r.ok(&format!("grep -v '^#' {conf_dir}/iocguard.conf")),
+        "local=/evil.example/\n"
+    );
+    assert!(
+        r.sh("uci -q get dhcp.@dnsmasq[0].iocguard_mode")
+            .stdout
+            .is_empty(),
+        "no wiring"
+    );
+    wait_until("dnsmasq answers from the list", Duration::from_secs(15), || {
+        dig(&pc, ROUTER, "www.evil.example").0 == "NXDOMAIN"
+    });
+    assert_resolves(&r, &pc, "dnsmasq-file mode", Duration::from_secs(10));
+}

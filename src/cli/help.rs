@@ -191,7 +191,7 @@ exit codes:
 ";
 
 const RUN_HELP: &str = "\
-usage: iocguard [--config PATH] run [--listen ADDR]... [--upstream ADDR]... [-v]
+usage: iocguard [--config PATH] run [--listen ADDR]... [--upstream ADDR]... [--lan CIDR]... [-v]
 
 The daemon. Loads the set from the last-good feed cache (no network) and,
 with dns.mode front or behind, serves DNS on dns.listen (UDP and TCP):
@@ -210,6 +210,7 @@ deleted it.
 
   --listen ADDR    serve DNS here instead of dns.listen (repeatable)
   --upstream ADDR  forward here instead of dns.upstream (repeatable)
+  --lan CIDR       LAN networks instead of main.lan (repeatable)
 
 exit codes:
   0  stopped by SIGTERM/SIGINT

@@ -82,6 +82,9 @@ pub enum Command {
         /// `--upstream ADDR` (repeatable): forward here instead of
         /// `dns.upstream`.
         upstream: Vec<String>,
+        /// `--lan CIDR` (repeatable): the LAN networks (DNS ACL,
+        /// attribution) instead of `main.lan`.
+        lan: Vec<String>,
     },
     /// `iocguard events [--tail N]`: recent blocked DNS queries.
     Events {
@@ -469,11 +472,12 @@ fn parse_hosts(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comm
 
 fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
     let (mut tail, mut file, mut kind) = (20, None, None);
-    let (mut listen, mut upstream) = (Vec::new(), Vec::new());
+    let (mut listen, mut upstream, mut lan) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(arg) = p.next()? {
         match (sub, arg) {
             ("run", Long("listen")) => listen.push(p.value()?.string()?),
             ("run", Long("upstream")) => upstream.push(p.value()?.string()?),
+            ("run", Long("lan")) => lan.push(p.value()?.string()?),
             (_, Long("config")) => c.config = Some(p.value()?.string()?),
             (_, Long("json")) => c.json = true,
             (_, Short('v')) => c.verbose += 1,
@@ -491,7 +495,11 @@ fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comman
         }
     }
     Ok(match sub {
-        "run" => Command::Run { listen, upstream },
+        "run" => Command::Run {
+            listen,
+            upstream,
+            lan,
+        },
         "events" => Command::Events { tail, kind },
         _ => Command::ExportDnsmasq {
             file: file.ok_or("export-dnsmasq needs a FILE (or - for stdout)")?,
@@ -995,18 +1003,20 @@ mod tests {
             parse(args("run")).unwrap().1,
             Command::Run {
                 listen: vec![],
-                upstream: vec![]
+                upstream: vec![],
+                lan: vec![]
             }
         );
         assert_eq!(
             parse(args(
-                "run --listen 127.0.0.1:5354 --listen [::1]:53 --upstream 198.51.100.1#53"
+                "run --listen 127.0.0.1:5354 --listen [::1]:53 --upstream 198.51.100.1#53 --lan 192.0.2.0/24"
             ))
             .unwrap()
             .1,
             Command::Run {
                 listen: vec!["127.0.0.1:5354".into(), "[::1]:53".into()],
-                upstream: vec!["198.51.100.1#53".into()]
+                upstream: vec!["198.51.100.1#53".into()],
+                lan: vec!["192.0.2.0/24".into()]
             }
         );
         assert!(parse(args("events --listen 127.0.0.1")).is_err());
