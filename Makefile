@@ -53,7 +53,7 @@ CROSS_TARGETS := aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf x86_6
 ARCH ?= aarch64_generic
 IPK_ARCHS := aarch64_generic arm_cortex-a7_neon-vfpv4 x86_64
 
-.PHONY: cross cross-all test-aarch64 size ipk ipk-all apk apk-all
+.PHONY: cross cross-all test-aarch64 size ipk ipk-all apk apk-all dist
 
 cross:
 	bash cross/build.sh $(TARGET)
@@ -72,6 +72,10 @@ ipk:
 
 ipk-all:
 	for a in $(IPK_ARCHS); do bash openwrt/build-ipk.sh --arch $$a || exit 1; done
+
+# The source tarball for the OpenWrt feed (PKG_SOURCE) and its PKG_HASH.
+dist:
+	bash openwrt/dist.sh
 
 # apk-tools 3 is built from ../shared/apk-tools on first use (or APK=path).
 apk:
