@@ -720,4 +720,30 @@ fn front_and_dnsmasq_file_modes_keep_the_lan_resolving() {
         dig(&pc, ROUTER, "www.evil.example").0 == "NXDOMAIN"
     });
     assert_resolves(&r, &pc, "dnsmasq-file mode", Duration::from_secs(10));
+
+    r.ok("uci set iocguard.dns.mode=front && uci commit iocguard && /etc/init.d/iocguard restart");
+    // Back to front mode, then the LAN renumbered (last: the kit's
+    // dnsmasq serves no more DHCP after a network reload, so no client
+    // checks follow): the next reload (procd's reload trigger on
+    // `network`; here by hand, as `reload_config` would) restarts the
+    // daemon on the new address; nothing frozen at install crash-loops it.
+    r.ok("uci set network.lan.ipaddr=192.168.7.1 && uci commit network && /etc/init.d/network reload");
+    r.ok("/etc/init.d/iocguard reload");
+    assert!(
+        r.wait_for(
+            "netstat -lnu | grep -q '192.168.7.1:53 '",
+            Duration::from_secs(20)
+        ),
+        "front mode after renumbering the LAN\n{}\n{}",
+        r.sh("netstat -lnup").stdout.escape_ascii(),
+        r.log_tail()
+    );
+    let pid = daemon_pid(&r);
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(daemon_pid(&r), pid, "the daemon keeps running on the new address");
+    assert!(
+        r.ok("ubus call service list '{\"name\":\"iocguard\"}'")
+            .contains("192.168.7.0/24"),
+        "the ACL follows the new subnet"
+    );
 }
