@@ -1,6 +1,8 @@
 //! The daemon's own sync schedule: every `main.sync_interval` seconds at a
 //! per-router offset, and soon after start when the last sync is older
-//! than an interval (a fresh install, a reboot: `run_dir` is in RAM).
+//! than an interval (a fresh install, a reboot: `run_dir` is in RAM); a
+//! run that did not fully succeed (exit code not 0: the WAN not up yet, a
+//! feed server down) is tried again after [`RETRY_AFTER`] seconds.
 //!
 //! The arithmetic ([`Schedule`]) is pure, with time passed in. The
 //! [`Scheduler`] thread runs `iocguard sync` as a child process of the
@@ -21,6 +23,10 @@ pub const MIN_INTERVAL: u64 = 300;
 /// must block within a minute; the spread keeps routers that boot
 /// together after a power cut from fetching in the same second).
 pub const START_SPREAD: u64 = 30;
+
+/// How soon a failed sync (no network yet, feed server down) is tried
+/// again, unless the next slot comes first.
+pub const RETRY_AFTER: u64 = 600;
 
 /// When syncs happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +62,14 @@ impl Schedule {
         } else {
             base + self.interval
         }
+    }
+
+    /// When to try again after a sync that did not succeed at `now`: in
+    /// [`RETRY_AFTER`] seconds (plus this router's offset folded into a
+    /// minute, so routers that failed together do not retry together), or
+    /// at the next slot if that is sooner.
+    pub fn after_failure(&self, now: u64) -> u64 {
+        self.next_after(now).min(now + RETRY_AFTER + self.offset % 60)
     }
 
     /// When the first sync after start is due: within [`START_SPREAD`]
@@ -131,15 +145,21 @@ impl Scheduler {
                     if unix_now() < due {
                         continue;
                     }
-                    match spawn_sync(&exe, &config) {
-                        Ok(child) => {
-                            if !wait_child(child, &rx) {
-                                return;
-                            }
+                    let ok = match spawn_sync(&exe, &config) {
+                        Ok(child) => match wait_child(child, &rx) {
+                            Some(ok) => ok,
+                            None => return,
+                        },
+                        Err(e) => {
+                            log::warn!("sync: cannot start {}: {e}", exe.display());
+                            false
                         }
-                        Err(e) => log::warn!("sync: cannot start {}: {e}", exe.display()),
-                    }
-                    due = schedule.next_after(unix_now());
+                    };
+                    due = if ok {
+                        schedule.next_after(unix_now())
+                    } else {
+                        schedule.after_failure(unix_now())
+                    };
                 }
             })?;
         Ok(Scheduler { stop, thread })
@@ -162,21 +182,21 @@ fn spawn_sync(exe: &Path, config: &Path) -> std::io::Result<Child> {
         .spawn()
 }
 
-/// Waits for the sync child; false if the daemon is stopping (the child
-/// is then killed).
-fn wait_child(mut child: Child, stop: &std::sync::mpsc::Receiver<()>) -> bool {
+/// Waits for the sync child: whether it succeeded (exit 0), or `None` if
+/// the daemon is stopping (the child is then killed).
+fn wait_child(mut child: Child, stop: &std::sync::mpsc::Receiver<()>) -> Option<bool> {
     loop {
         match child.try_wait() {
             Ok(Some(status)) => {
                 if !status.success() {
-                    log::warn!("sync: scheduled run ended with {status}");
+                    log::warn!("sync: scheduled run ended with {status}; trying again sooner");
                 }
-                return true;
+                return Some(status.success());
             }
             Ok(None) => {}
             Err(e) => {
                 log::warn!("sync: {e}");
-                return true;
+                return Some(false);
             }
         }
         match stop.recv_timeout(Duration::from_millis(250)) {
@@ -184,7 +204,7 @@ fn wait_child(mut child: Child, stop: &std::sync::mpsc::Receiver<()>) -> bool {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return false;
+                return None;
             }
         }
     }
@@ -208,6 +228,16 @@ mod tests {
         assert_eq!(s.next_after(36_000 + 1234), 39_600 + 1234, "strictly after");
         assert_eq!(s.next_after(36_000 + 1233), 36_000 + 1234);
         assert_eq!(s.next_after(36_000 + 3000), 39_600 + 1234);
+    }
+
+    #[test]
+    fn a_failed_sync_is_retried_within_minutes_not_at_the_next_hour() {
+        let s = Schedule::new(3600, 125).unwrap();
+        let now = 36_000 + 200; // just after this hour's slot
+        assert_eq!(s.after_failure(now), now + RETRY_AFTER + 125 % 60);
+        // The slot comes first: no extra run.
+        let just_before = 39_600 + 125 - 100;
+        assert_eq!(s.after_failure(just_before), s.next_after(just_before));
     }
 
     #[test]
