@@ -397,6 +397,14 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
     // ranges (they count as private); the test's benign name is let through
     // as an admin would for a LAN-internal name.
     r.ok("uci add_list dhcp.@dnsmasq[0].rebind_domain=benign.example && uci commit dhcp && /etc/init.d/dnsmasq restart");
+    // The admin's own servers: a plain upstream (the ISP's resolver) and a
+    // domain-specific one, in this order. The plain one becomes iocguard's
+    // upstream, the other stays in dnsmasq; removal restores both, in order.
+    r.ok(&format!(
+        "uci add_list dhcp.@dnsmasq[0].server={ISP} && \
+         uci add_list dhcp.@dnsmasq[0].server=/corp.example/198.51.100.7 && \
+         uci commit dhcp && /etc/init.d/dnsmasq restart"
+    ));
     let lease = take_lease(&r, &pc, &dir.0);
     assert_eq!(lease.dns, ROUTER, "before install: {lease:?}");
     let dhcp_before = r.ok("uci export dhcp");
@@ -413,8 +421,13 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
     );
     assert_eq!(
         r.ok("uci get dhcp.@dnsmasq[0].server").trim(),
-        "127.0.0.1#5354",
-        "dnsmasq forwards to the sinkhole"
+        "/corp.example/198.51.100.7 127.0.0.1#5354",
+        "dnsmasq forwards to the sinkhole, local zones stay"
+    );
+    assert!(
+        r.ok("ubus call service list '{\"name\":\"iocguard\"}'")
+            .contains(&format!("\"{ISP}\"")),
+        "dnsmasq's plain upstream became iocguard's (run --upstream)"
     );
     assert!(
         !r.ok("cat /etc/crontabs/* 2>/dev/null; true").contains("iocguard"),
