@@ -51,13 +51,14 @@ clean:
 # make cross TARGET=mipsel-unknown-linux-musl        soft-float ramips; mips-… for ath79 (cross/README.md)
 # make test-aarch64     unit tests + release smoke run under qemu-aarch64
 # make size             binary sizes and per-crate breakdown (cargo-bloat)
-# make ipk ARCH=aarch64_generic                      .ipk without the SDK
+# make ipk ARCH=aarch64_generic                      .ipk without the SDK (opkg: 23.05, 24.10)
+# make apk ARCH=aarch64_generic                      .apk without the SDK (apk-tools 3: 25.12+)
 TARGET ?= aarch64-unknown-linux-musl
 CROSS_TARGETS := aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf x86_64-unknown-linux-musl
 ARCH ?= aarch64_generic
 IPK_ARCHS := aarch64_generic arm_cortex-a7_neon-vfpv4 x86_64
 
-.PHONY: cross cross-all test-aarch64 size ipk ipk-all
+.PHONY: cross cross-all test-aarch64 size ipk ipk-all apk apk-all dist
 
 cross:
 	bash cross/build.sh $(TARGET)
@@ -71,11 +72,23 @@ test-aarch64:
 size:
 	bash cross/size.sh
 
-ipk:
+# The LuCI app (Architecture: all) is built with every package build.
+ipk: luci
 	bash openwrt/build-ipk.sh --arch $(ARCH)
 
 ipk-all:
 	for a in $(IPK_ARCHS); do bash openwrt/build-ipk.sh --arch $$a || exit 1; done
+
+# The source tarball for the OpenWrt feed (PKG_SOURCE) and its PKG_HASH.
+dist:
+	bash openwrt/dist.sh
+
+# apk-tools 3 is built from ../shared/apk-tools on first use (or APK=path).
+apk: luci
+	bash openwrt/build-apk.sh --arch $(ARCH)
+
+apk-all:
+	for a in $(IPK_ARCHS); do bash openwrt/build-apk.sh --arch $$a || exit 1; done
 
 # --- luci-app-iocguard (openwrt/luci-app-iocguard/) -------------------------
 # make luci      dist/luci-app-iocguard_VERSION_all.ipk and .apk (apk-tools 3

@@ -36,6 +36,8 @@ REQUIREMENTS=(
   "fetch ipv6-loopback"
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
+  "package::the_apk_installs_and_removes_with_apk_tools_3 root busybox apk-kit"
+  "package::the_apk_is_reproducible apk-kit"
   "report_html chromium"
   "notice_lab root ip nft python3 chromium"
   "luci_app root ip nft chromium python3 openwrt-kit"
@@ -43,6 +45,7 @@ REQUIREMENTS=(
   "luci_package::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
   "luci_package::the_app_build_script_is_shellcheck_clean shellcheck"
   "system root ip nft dnsmasq busybox openssl python3"
+  "openwrt_kit root ip nft dnsmasq dig openwrt-kit"
 )
 
 in_ci() {

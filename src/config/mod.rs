@@ -82,6 +82,8 @@ pub struct Main {
     pub host_capacity: u32,
     /// Seconds between flash snapshots.
     pub snapshot_interval: u32,
+    /// Seconds between the daemon's own syncs (0: none).
+    pub sync_interval: u32,
     /// Days a host may stay unseen before it is dropped (0: kept).
     pub retention_days: u32,
     /// DHCP leases file.
@@ -265,6 +267,7 @@ impl Config {
             max_shrink: num(&m("max_shrink")),
             host_capacity: num(&m("host_capacity")),
             snapshot_interval: num(&m("snapshot_interval")),
+            sync_interval: num(&m("sync_interval")),
             retention_days: num(&m("retention_days")),
             leases: PathBuf::from(m("leases")),
             ca_bundle: opt_path(m("ca_bundle")),
@@ -451,7 +454,10 @@ mod tests {
         assert_eq!(c.main.nflog_group, 10);
         assert!(c.main.reject);
         assert_eq!(c.main.max_shrink, 50);
-        assert_eq!(c.dns.mode, "front");
+        // behind: dnsmasq keeps port 53, DHCP and RA, and forwards to the
+        // sinkhole, so the LAN's advertised resolver never changes.
+        assert_eq!(c.dns.mode, "behind");
+        assert_eq!(c.main.sync_interval, 3600);
         assert!(c.feeds.is_empty());
         assert_eq!(c.gate.min_v4_len, 8);
     }

@@ -202,6 +202,13 @@ pub const SPECS: &[Spec] = &[
     ),
     opt(
         "iocguard",
+        "sync_interval",
+        Ty::UInt(0, 604_800),
+        "3600",
+        "seconds between the daemon's syncs (0: none, sync from cron)",
+    ),
+    opt(
+        "iocguard",
         "retention_days",
         Ty::UInt(0, 36_500),
         "0",
@@ -295,7 +302,7 @@ pub const SPECS: &[Spec] = &[
         "dns",
         "mode",
         Ty::Enum(&["front", "behind", "dnsmasq-file", "off"]),
-        "front",
+        "behind",
         "where it sits",
     ),
     list("dns", "listen", Ty::Text, "addresses to serve DNS on"),

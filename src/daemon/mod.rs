@@ -10,13 +10,17 @@
 //! Files: `signals.rs` (what a signal does, the loop), `pid.rs` (the pid
 //! file, whom `sync` may signal), `convert.rs` (hits → host events),
 //! `hostlog/` (the host table service: readers, queue, snapshots, the
-//! control socket), `error.rs`.
+//! control socket), `schedule.rs` (its own `sync` every
+//! `sync_interval`), `tablewatch.rs` (re-applies a deleted table),
+//! `error.rs`.
 
 mod convert;
 mod error;
 pub mod hostlog;
 pub mod pid;
+pub mod schedule;
 mod signals;
+pub mod tablewatch;
 
 pub use convert::{host_event, ip_event};
 pub use error::DaemonError;
@@ -115,6 +119,8 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     // Only the matcher and the prefix index stay: the set's name tables
     // are several times their size.
     drop(set);
+    let scheduler = start_schedule(cfg);
+    let watch = start_watch(cfg);
     let r = signal_loop(
         || signals.wait().map_err(DaemonError::Wait),
         || {
@@ -128,6 +134,12 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
             hosts.reload(set.ip_index(), &fresh);
         },
     );
+    if let Some(s) = scheduler {
+        s.stop();
+    }
+    if let Some(w) = watch {
+        w.stop();
+    }
     // The sinkhole first: its last events reach the host log, which then
     // writes its snapshot.
     if let Some(s) = server {
@@ -196,6 +208,22 @@ fn notice_page(cfg: &Config, hosts: &hostlog::Service, dns: Option<&Server>) -> 
     }
 }
 
+/// The daemon's own sync schedule (`sync_interval`; 0 leaves syncing to
+/// cron). It is set at start: a changed interval needs a restart. A
+/// schedule that cannot start is logged, never a reason to stop serving.
+fn start_schedule(cfg: &Config) -> Option<schedule::Scheduler> {
+    let s = schedule::Schedule::new(cfg.main.sync_interval, schedule::random_seed())?;
+    let started = std::env::current_exe()
+        .and_then(|exe| schedule::Scheduler::start(s, exe, cfg.path.clone(), cfg.main.run_dir.clone()));
+    match started {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn!("sync: no schedule ({e}); run `iocguard sync` from cron");
+            None
+        }
+    }
+}
+
 /// Whether network `p` holds address `a`.
 fn covers(p: &Indicator, a: IpAddr) -> bool {
     match (p, a.to_canonical()) {
@@ -203,6 +231,16 @@ fn covers(p: &Indicator, a: IpAddr) -> bool {
         (Indicator::V6(p), IpAddr::V6(a)) => p.contains(u128::from(a)),
         _ => false,
     }
+}
+
+/// The table watch, when blocking is on (`main.enabled`).
+fn start_watch(cfg: &Config) -> Option<tablewatch::TableWatch> {
+    if !cfg.main.enabled {
+        return None;
+    }
+    let started = std::env::current_exe()
+        .and_then(|exe| tablewatch::TableWatch::start(cfg.main.table.clone(), exe, cfg.path.clone()));
+    started.map_err(|e| log::warn!("no table watch: {e}")).ok()
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ pub enum Need {
     /// The OpenWrt userland kit's sources (`../shared/openwrt-userland` or
     /// `$IOCGUARD_OWRT_KIT`), built on first use (tests/common/owrt.rs).
     OpenwrtKit,
+    /// apk-tools 3's sources (`../shared/apk-tools` or
+    /// `$IOCGUARD_APK_TOOLS`), built on first use into the cache.
+    ApkKit,
 }
 
 impl Need {
@@ -60,6 +63,7 @@ impl Need {
             Need::Chromium => "chromium",
             Need::Openssl => "openssl",
             Need::OpenwrtKit => "openwrt-kit",
+            Need::ApkKit => "apk-kit",
         }
     }
 
@@ -68,6 +72,7 @@ impl Need {
             Need::Root => is_root(),
             Need::Ipv6Loopback => TcpListener::bind("[::1]:0").is_ok(),
             Need::OpenwrtKit => super::owrt::kit_dir().is_some(),
+            Need::ApkKit => super::owrt::apk_tools_dir().is_some(),
             tool => on_path(tool.name()),
         }
     }
