@@ -10,6 +10,7 @@
 //! turns checked sections into the typed [`Config`].
 
 mod check;
+pub mod lan;
 mod specs;
 pub mod uci;
 
