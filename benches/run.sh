@@ -16,3 +16,4 @@ bash benches/hosts.sh
 bash benches/footprint.sh
 bash benches/soak.sh
 bash benches/qemu_rss.sh
+bash benches/notice.sh

@@ -45,3 +45,7 @@ echo "== netlink for ${secs}s"
 mkdir -p fuzz/corpus/netlink
 cargo +nightly fuzz run netlink fuzz/corpus/netlink fuzz/seeds/netlink -- \
     -max_total_time="$secs" -max_len=4096 -print_final_stats=1
+echo "== notice_request for ${secs}s"
+mkdir -p fuzz/corpus/notice_request
+cargo +nightly fuzz run notice_request fuzz/corpus/notice_request fuzz/seeds/notice_request -- \
+    -max_total_time="$secs" -max_len=6144 -print_final_stats=1

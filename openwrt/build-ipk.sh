@@ -13,6 +13,9 @@
 #         packaging is architecture-independent except the binary; the test
 #         packs the host binary this way to stay fast).
 # --out   output directory [dist/].
+# --stage DIR  only lay out the package in DIR (DIR/data: the files,
+#         DIR/control: control, conffiles and scripts) and stop; the
+#         .apk builder (build-apk.sh) packs the same tree with apk mkpkg.
 #
 # The format is what OpenWrt's scripts/ipkg-build writes and opkg reads: an
 # outer gzip'd tar (not an ar archive like a .deb) holding ./debian-binary
@@ -26,12 +29,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-arch='' bin='' out=dist
+arch='' bin='' out=dist stage=
 while [ $# -gt 0 ]; do
   case $1 in
     --arch) arch=${2:?}; shift 2 ;;
     --bin) bin=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
+    --stage) stage=${2:?}; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-ipk: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -93,6 +97,7 @@ put 0600 openwrt/files/iocguard.config /etc/config/iocguard
 put 0755 openwrt/files/iocguard.uci-defaults /etc/uci-defaults/90-iocguard
 put 0644 openwrt/files/iocguard.firewall /usr/share/iocguard/firewall.include
 put 0755 openwrt/files/iocguard.dnsmasq /usr/share/iocguard/dnsmasq.sh
+put 0755 openwrt/files/iocguard.dnsguard /usr/share/iocguard/dnsguard.sh
 
 # conffiles: files go to CONTROL/conffiles; directories (the flash state
 # dir) go to /lib/upgrade/keep.d/ so sysupgrade keeps them, as
@@ -145,6 +150,12 @@ printf '%s\n' '#!/bin/sh' '. "${IPKG_INSTROOT}/lib/functions.sh"' 'default_prerm
 { echo '#!/bin/sh'; cat openwrt/files/iocguard.prerm; } >"$ctrl/prerm-pkg"
 chmod 0644 "$ctrl/control" "$ctrl/conffiles"
 chmod 0755 "$ctrl/postinst" "$ctrl/prerm" "$ctrl/prerm-pkg"
+if [ -n "$stage" ]; then
+  mkdir -p "$stage"
+  cp -a "$data" "$ctrl" "$stage/"
+  echo "$stage"
+  exit 0
+fi
 tarc "$ctrl" >"$work/control.tar.gz"
 
 echo 2.0 >"$work/debian-binary"

@@ -27,6 +27,7 @@ pub mod indicator;
 pub mod linelog;
 pub mod mem;
 pub mod nft;
+pub mod notice;
 pub mod qtype;
 pub mod rate;
 pub mod report;

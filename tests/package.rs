@@ -4,8 +4,9 @@
 //! `tar` and checks what opkg and the router will see: archive layout,
 //! control fields, modes and ownership, the paths from DESIGN.md, conffiles,
 //! agreement with `openwrt/Makefile`, shell syntax under busybox ash,
-//! shellcheck, and the init script's procd calls against a stub procd
-//! library (procd itself cannot run here).
+//! shellcheck; and the `.apk` for OpenWrt 25.12+, built and installed
+//! with the real apk-tools 3. The init script runs under real procd in
+//! tests/openwrt_kit.rs.
 //!
 //! Tools: GNU tar, gzip, bash (the builder); busybox and shellcheck for the
 //! shell checks, whose tests are ignored and fail when run without them:
@@ -242,6 +243,7 @@ fn every_member_is_root_owned_with_the_fixed_mtime_and_the_intended_mode() {
         ("./etc/uci-defaults/90-iocguard", "-rwxr-xr-x"),
         ("./usr/share/iocguard/firewall.include", "-rw-r--r--"),
         ("./usr/share/iocguard/dnsmasq.sh", "-rwxr-xr-x"),
+        ("./usr/share/iocguard/dnsguard.sh", "-rwxr-xr-x"),
         ("./lib/upgrade/keep.d/iocguard", "-rw-r--r--"),
     ]
     .into_iter()
@@ -396,6 +398,7 @@ fn shipped_scripts() -> Vec<(String, PathBuf)> {
         "etc/init.d/iocguard",
         "etc/uci-defaults/90-iocguard",
         "usr/share/iocguard/dnsmasq.sh",
+        "usr/share/iocguard/dnsguard.sh",
         "usr/share/iocguard/firewall.include",
     ]
     .iter()
@@ -445,6 +448,12 @@ fn router_and_build_scripts_are_shellcheck_clean() {
         .filter(|p| p.extension().is_some_and(|x| x == "sh") || p.ends_with("armv7-musl-gcc"))
         .collect();
     build.push(repo().join("openwrt/build-ipk.sh"));
+    // The demo and the system test's lab (demo/lib.sh).
+    for f in ["demo/run.sh", "demo/lib.sh", "demo/udhcpc-event.sh"] {
+        build.push(repo().join(f));
+    }
+    build.push(repo().join("openwrt/build-apk.sh"));
+    build.push(repo().join("openwrt/dist.sh"));
     build.sort();
     let o = Command::new("shellcheck")
         .arg("-x")
@@ -455,236 +464,226 @@ fn router_and_build_scripts_are_shellcheck_clean() {
     assert!(o.status.success(), "{}", text(&o.stdout));
 }
 
-// --- The init script under a stub procd library ----------------------------
+// --- The .apk for OpenWrt 25.12+ (apk-tools 3) ------------------------------
 
-/// OpenWrt's /lib/functions.sh, reduced to what the init script calls.
-/// UCI values come from STUB_UCI_<section>_<option>.
-const STUB_FUNCTIONS: &str = r#"
-config_load() { echo "config_load [$1]"; }
-config_get_bool() {
-	eval "_v=\${STUB_UCI_$2_$3:-$4}"
-	case "$_v" in 1|on|true|yes|enabled) _v=1 ;; *) _v=0 ;; esac
-	eval "$1=\$_v"
-}
-logger() { printf 'logger'; for a in "$@"; do printf ' [%s]' "$a"; done; echo; }
-"#;
-
-/// /lib/functions/procd.sh: every procd_* call prints its arguments;
-/// procd_close_service runs service_triggers like the real one.
-const STUB_PROCD: &str = r#"
-_stub() { printf '%s' "$1"; shift; for a in "$@"; do printf ' [%s]' "$a"; done; echo; }
-for f in procd_open_service procd_open_instance procd_close_instance procd_set_param \
-	procd_append_param procd_add_reload_trigger procd_add_raw_trigger \
-	procd_add_interface_trigger procd_add_reload_interface_trigger procd_add_config_trigger \
-	procd_open_trigger procd_close_trigger procd_kill procd_send_signal; do
-	eval "$f() { _stub $f \"\$@\"; }"
-done
-procd_close_service() {
-	_stub procd_close_service "$@"
-	procd_open_trigger
-	service_triggers
-	procd_close_trigger
-}
-"#;
-
-/// /etc/rc.common, modelled on OpenWrt's: defaults, source the script, the
-/// procd versions of start/stop/reload, dispatch.
-const STUB_RC_COMMON: &str = r#"
-. "$IPKG_INSTROOT/lib/functions.sh"
-initscript=$1
-action=${2:-help}
-shift 2
-start() { return 0; }
-stop() { return 0; }
-boot() { start "$@"; }
-start_service() { return 0; }
-stop_service() { return 0; }
-service_triggers() { return 0; }
-enabled() {
-	name="$(basename "$initscript")"
-	[ -x "$IPKG_INSTROOT/etc/rc.d/S${START}${name}" ]
-}
-. "$initscript"
-[ -n "$USE_PROCD" ] && {
-	. "$IPKG_INSTROOT/lib/functions/procd.sh"
-	rc_procd() {
-		procd_open_service "$(basename "$initscript")" "$initscript"
-		"$@"
-		procd_close_service set
-	}
-	start() { rc_procd start_service "$@"; }
-	stop() {
-		stop_service "$@"
-		procd_kill "$(basename "$initscript")" "$1"
-	}
-	reload() {
-		if type reload_service >/dev/null 2>&1; then reload_service "$@"; else start; fi
-	}
-}
-"$action" "$@"
-"#;
-
-/// Runs `/etc/init.d/iocguard ACTION` in a temp root under busybox ash and
-/// returns the trace with the root prefix removed. `enabled`: whether the
-/// rc.d start link exists; `uci_enabled`: iocguard.main.enabled.
-///
-/// The binary at /usr/sbin/iocguard is replaced by a recorder that prints
-/// its arguments: the real `apply`/`flush` rewrite the kernel's nftables
-/// ruleset, which a packaging test (root under CI) must not do to the host;
-/// those commands are tested in network namespaces by tests/lab.
-fn init(action: &str, enabled: bool, uci_enabled: bool) -> Vec<String> {
-    let tmp = TempDir::new(&format!("init-{action}-{enabled}-{uci_enabled}"));
-    let root = &tmp.0;
-    let w = |p: &str, body: &str, mode: u32| {
-        let path = root.join(p);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, body).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
-    };
-    w("lib/functions.sh", STUB_FUNCTIONS, 0o644);
-    w("lib/functions/procd.sh", STUB_PROCD, 0o644);
-    w("etc/rc.common", STUB_RC_COMMON, 0o755);
-    w(
-        "usr/sbin/iocguard",
-        "#!/bin/sh\nprintf 'iocguard'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; echo\n",
-        0o755,
-    );
-    let script = fs::read_to_string(unpacked().root.join("data/etc/init.d/iocguard")).unwrap();
-    assert!(script.contains("\nPROG=/usr/sbin/iocguard\n"));
-    let r = root.to_str().unwrap();
-    let script = script.replace(
-        "\nPROG=/usr/sbin/iocguard\n",
-        &format!("\nPROG={r}/usr/sbin/iocguard\n"),
-    );
-    w("etc/init.d/iocguard", &script, 0o755);
-    if enabled {
-        fs::create_dir_all(root.join("etc/rc.d")).unwrap();
-        std::os::unix::fs::symlink("../init.d/iocguard", root.join("etc/rc.d/S18iocguard")).unwrap();
-    }
-    let o = run(Command::new("busybox")
-        .arg("ash")
-        .arg(root.join("etc/rc.common"))
-        .arg(root.join("etc/init.d/iocguard"))
-        .arg(action)
-        .env("IPKG_INSTROOT", root)
-        .env("STUB_UCI_main_enabled", if uci_enabled { "1" } else { "0" }));
-    text(&o.stdout)
-        .replace(r, "")
-        .lines()
-        .map(str::to_string)
-        .collect()
+/// The real apk-tools 3, built from ../shared/apk-tools into the cache.
+fn apk_tool() -> PathBuf {
+    let tools = common::owrt::apk_tools_dir().expect("../shared/apk-tools is absent");
+    let out = common::owrt::cache_dir().join("apk");
+    let o = run(Command::new("flock")
+        .arg(common::owrt::cache_dir().join("apk.lock"))
+        .arg("bash")
+        .arg(tools.join("build.sh"))
+        .arg(&out));
+    PathBuf::from(text(&o.stdout).lines().last().unwrap().trim())
 }
 
-fn pos(trace: &[String], line: &str) -> usize {
-    trace
-        .iter()
-        .position(|l| l == line)
-        .unwrap_or_else(|| panic!("{line:?} not in trace:\n{}", trace.join("\n")))
+fn build_apk(apk: &Path, out: &Path) -> PathBuf {
+    let o = run(Command::new("bash")
+        .arg(repo().join("openwrt/build-apk.sh"))
+        .args([
+            "--arch",
+            "x86_64",
+            "--bin",
+            env!("CARGO_BIN_EXE_iocguard"),
+            "--out",
+        ])
+        .arg(out)
+        .arg("--apk")
+        .arg(apk)
+        .env("SOURCE_DATE_EPOCH", EPOCH));
+    PathBuf::from(text(&o.stdout).lines().last().unwrap().trim())
 }
 
-const INSTANCE: &[&str] = &[
-    "procd_open_instance [main]",
-    "procd_set_param [command] [/usr/sbin/iocguard] [run]",
-    "procd_set_param [respawn] [3600] [5] [0]",
-    "procd_set_param [stdout] [1]",
-    "procd_set_param [stderr] [1]",
-    "procd_set_param [limits] [nofile=8192 8192]",
-    "procd_set_param [file] [/etc/config/iocguard]",
-    "procd_set_param [reload_signal] [HUP]",
-    "procd_close_instance",
-];
-
-const TRIGGERS: &[&str] = &[
-    "procd_add_reload_trigger [iocguard] [network]",
-    "procd_add_raw_trigger [interface.*.up] [2000] [/usr/sbin/iocguard] [apply] [--if-missing]",
-];
-
-fn assert_starts_daemon(t: &[String]) {
-    let open = pos(t, "procd_open_service [iocguard] [/etc/init.d/iocguard]");
-    let mut at = open;
-    for l in INSTANCE
-        .iter()
-        .chain([&"procd_close_service [set]"])
-        .chain(TRIGGERS)
-    {
-        let p = pos(t, l);
-        assert!(p > at, "{l:?} out of order in:\n{}", t.join("\n"));
-        at = p;
-    }
-}
-
+/// `apk add --root DIR --initdb --allow-untrusted --no-network` of the
+/// package, as on a 25.12 router, into a scratch root that has a shell
+/// (Debian's static busybox) and a /lib/functions.sh recording the calls
+/// of the scripts (the real one acts on a running system). Then
+/// `apk del`: the removal hook runs, every file goes, the conffile stays
+/// only if changed.
 #[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_start_registers_the_respawning_daemon_and_its_triggers() {
-    require(&[Need::Busybox]);
-    let t = init("start", true, true);
-    assert_starts_daemon(&t);
-    assert!(
-        !t.iter().any(|l| l.starts_with("iocguard")),
-        "start ran the binary:\n{}",
-        t.join("\n")
+#[ignore = "needs root, busybox and apk-kit: make test runs it when present"]
+fn the_apk_installs_and_removes_with_apk_tools_3() {
+    require(&[Need::Root, Need::Busybox, Need::ApkKit]);
+    let apk = apk_tool();
+    let tmp = TempDir::new("apk");
+    let pkg = build_apk(&apk, &tmp.0.join("dist"));
+    assert!(pkg.ends_with("iocguard_0.1.0-r1_x86_64.apk"), "{}", pkg.display());
+    // Stand-ins for the dependencies the image provides (kernel modules,
+    // nft, CAs): empty packages with their names, built by apk too.
+    let empty = tmp.0.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let mut deps = Vec::new();
+    let dump = text(&run(Command::new(&apk).arg("adbdump").arg(&pkg)).stdout);
+    let info = &dump[..dump.find("paths:").unwrap()];
+    let mut in_depends = false;
+    for line in info.lines() {
+        if line.trim_start().starts_with("depends:") {
+            in_depends = true;
+        } else if in_depends {
+            match line.trim().strip_prefix("- ") {
+                Some(d) => deps.push(d.to_string()),
+                None => in_depends = false,
+            }
+        }
+    }
+    assert_eq!(
+        deps,
+        [
+            "ca-bundle",
+            "kmod-nfnetlink-log",
+            "kmod-nft-core",
+            "kmod-nft-fib",
+            "kmod-nft-nat",
+            "nftables-json"
+        ]
     );
-}
-
-#[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_boot_installs_the_last_good_set_before_starting_the_daemon() {
-    require(&[Need::Busybox]);
-    let t = init("boot", true, true);
-    let apply = pos(&t, "iocguard [apply]");
-    assert!(apply < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
-    assert_starts_daemon(&t);
-    let script = fs::read_to_string(repo().join("openwrt/files/iocguard.init")).unwrap();
-    let start: u32 = script
-        .lines()
-        .find_map(|l| l.strip_prefix("START="))
-        .unwrap()
-        .parse()
+    for (k, v) in [
+        ("name", "iocguard"),
+        ("version", "0.1.0-r1"),
+        ("arch", "x86_64"),
+        ("license", "MIT OR Apache-2.0"),
+    ] {
+        assert!(info.contains(&format!("  {k}: {v}\n")), "{k}: {info}");
+    }
+    let mut stubs = Vec::new();
+    for d in &deps {
+        let p = tmp.0.join(format!("{d}.apk"));
+        run(Command::new(&apk)
+            .args(["mkpkg", "--info", &format!("name:{d}"), "--info", "version:1-r0"])
+            .args([
+                "--info",
+                "arch:x86_64",
+                "--info",
+                "description:provided by the image",
+            ])
+            .arg("--files")
+            .arg(&empty)
+            .arg("--output")
+            .arg(&p));
+        stubs.push(p);
+    }
+    let root = tmp.0.join("root");
+    let calls = root.join("calls");
+    fs::create_dir_all(root.join("bin")).unwrap();
+    fs::create_dir_all(root.join("lib")).unwrap();
+    let busybox = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("busybox"))
+        .find(|p| p.is_file())
         .unwrap();
-    // Before firewall (19) and network (20), after boot (10).
-    assert!((11..19).contains(&start), "START={start}");
-}
-
-#[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_stop_keeps_blocking_while_the_service_is_enabled() {
-    require(&[Need::Busybox]);
-    let t = init("stop", true, true);
-    assert!(!t.iter().any(|l| l.contains("[flush]")), "{}", t.join("\n"));
-    pos(&t, "procd_kill [iocguard] []");
-}
-
-#[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_stop_of_a_disabled_service_ends_the_daemon_then_flushes() {
-    require(&[Need::Busybox]);
-    for (enabled, uci_enabled) in [(false, true), (true, false)] {
-        let t = init("stop", enabled, uci_enabled);
-        assert!(pos(&t, "procd_kill [iocguard] [main]") < pos(&t, "iocguard [flush]"));
+    fs::copy(&busybox, root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    // apk runs the scripts chrooted into the root: busybox's shared
+    // libraries (Debian's is dynamic) go in at their own paths.
+    let ldd = text(&run(Command::new("ldd").arg(&busybox)).stdout);
+    for lib in ldd.split_whitespace().filter(|w| w.starts_with('/')) {
+        let dest = root.join(lib.trim_start_matches('/'));
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(lib, &dest).unwrap_or_else(|e| panic!("{lib}: {e}"));
     }
-}
-
-#[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_reload_applies_then_lets_procd_signal_the_daemon() {
-    require(&[Need::Busybox]);
-    let t = init("reload", true, true);
-    assert!(pos(&t, "iocguard [apply]") < pos(&t, "procd_open_service [iocguard] [/etc/init.d/iocguard]"));
-    assert_starts_daemon(&t);
-}
-
-#[test]
-#[ignore = "needs busybox: make test runs it when present"]
-fn init_with_uci_enabled_0_starts_nothing_and_flushes() {
-    require(&[Need::Busybox]);
-    let t = init("start", true, false);
-    pos(&t, "iocguard [flush]");
+    fs::write(
+        root.join("lib/functions.sh"),
+        "add_group_and_user() { echo \"add_group_and_user $pkgname root=[$root]\" >> /calls; }\n\
+         default_postinst() { echo \"default_postinst $pkgname\" >> /calls; }\n\
+         default_prerm() { echo \"default_prerm $pkgname\" >> /calls; }\n",
+    )
+    .unwrap();
+    let mut add = Command::new(&apk);
+    add.arg("add")
+        .arg("--root")
+        .arg(&root)
+        .args([
+            "--initdb",
+            "--allow-untrusted",
+            "--no-network",
+            "--arch",
+            "x86_64",
+        ])
+        .args(&stubs)
+        .arg(&pkg);
+    let o = run(&mut add);
     assert!(
-        !t.iter().any(|l| l.starts_with("procd_open_instance")),
+        text(&o.stdout).contains("Installing iocguard (0.1.0-r1)"),
         "{}",
-        t.join("\n")
+        text(&o.stdout)
     );
-    let t = init("reload", true, false);
-    assert!(pos(&t, "procd_kill [iocguard] [main]") < pos(&t, "iocguard [flush]"));
+    assert_eq!(
+        fs::read_to_string(&calls).unwrap(),
+        "add_group_and_user iocguard root=[]\ndefault_postinst iocguard\n",
+        "post-install runs OpenWrt's default_postinst"
+    );
+    // The files, modes and OpenWrt's package metadata.
+    use std::os::unix::fs::PermissionsExt;
+    for (p, mode) in [
+        ("usr/sbin/iocguard", 0o755),
+        ("etc/init.d/iocguard", 0o755),
+        ("etc/config/iocguard", 0o600),
+        ("etc/uci-defaults/90-iocguard", 0o755),
+        ("usr/share/iocguard/dnsmasq.sh", 0o755),
+        ("usr/share/iocguard/dnsguard.sh", 0o755),
+        ("usr/share/iocguard/firewall.include", 0o644),
+        ("lib/upgrade/keep.d/iocguard", 0o644),
+        ("lib/apk/packages/iocguard.list", 0o644),
+        ("lib/apk/packages/iocguard.conffiles", 0o644),
+        ("lib/apk/packages/iocguard.conffiles_static", 0o644),
+    ] {
+        let m = fs::metadata(root.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!(m.permissions().mode() & 0o7777, mode, "{p}");
+    }
+    let list = fs::read_to_string(root.join("lib/apk/packages/iocguard.list")).unwrap();
+    for p in [
+        "/usr/sbin/iocguard",
+        "/etc/config/iocguard",
+        "/lib/upgrade/keep.d/iocguard",
+    ] {
+        assert!(list.lines().any(|l| l == p), "{p} in the list:\n{list}");
+    }
+    assert!(
+        !list.contains("conffiles"),
+        "the list is written (sorted, through a temporary file) before the conffile lists"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("lib/apk/packages/iocguard.conffiles")).unwrap(),
+        "/etc/config/iocguard\n"
+    );
+    let stat = fs::read_to_string(root.join("lib/apk/packages/iocguard.conffiles_static")).unwrap();
+    let sum = text(&run(Command::new("sha256sum").arg(repo().join("openwrt/files/iocguard.config"))).stdout);
+    assert_eq!(
+        stat,
+        format!(
+            "/etc/config/iocguard {}\n",
+            sum.split_whitespace().next().unwrap()
+        )
+    );
+    assert_eq!(
+        fs::read(root.join("usr/sbin/iocguard")).unwrap(),
+        fs::read(env!("CARGO_BIN_EXE_iocguard")).unwrap()
+    );
+
+    // apk del: pre-deinstall runs default_prerm, then our hook.
+    fs::write(&calls, "").unwrap();
+    let o = run(Command::new(&apk)
+        .arg("del")
+        .arg("--root")
+        .arg(&root)
+        .args(["--no-network", "iocguard"]));
+    assert!(
+        text(&o.stdout).contains("Purging iocguard"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_eq!(fs::read_to_string(&calls).unwrap(), "default_prerm iocguard\n");
+    assert!(!root.join("usr/sbin/iocguard").exists());
+    assert!(!root.join("etc/init.d/iocguard").exists());
+}
+
+#[test]
+#[ignore = "needs apk-kit: make test runs it when present"]
+fn the_apk_is_reproducible() {
+    require(&[Need::ApkKit]);
+    let apk = apk_tool();
+    let tmp = TempDir::new("apk-repro");
+    let a = fs::read(build_apk(&apk, &tmp.0.join("a"))).unwrap();
+    let b = fs::read(build_apk(&apk, &tmp.0.join("b"))).unwrap();
+    assert!(a == b, "two builds with SOURCE_DATE_EPOCH={EPOCH} differ");
 }

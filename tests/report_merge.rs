@@ -73,6 +73,7 @@ fn report(unit: &str) -> UnitReport {
             by_both: 1,
             handled: 1,
             reinfected: 0,
+            notified: 1,
         },
         blocked: Blocked {
             connections: Some(17),

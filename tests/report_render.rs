@@ -241,7 +241,8 @@ fn csv_opens_in_excel_without_formulas() {
     assert_eq!(rows[2][0], "Công an tỉnh | =HYPERLINK(\"x\")");
     assert_eq!(rows[4][0], "Tổng cộng");
     assert_eq!(rows[4][6], "6");
-    assert_eq!(rows[4][12], "", "connections unknown in a unit: unknown in total");
+    assert_eq!(rows[4][12], "2", "users notified, summed");
+    assert_eq!(rows[4][13], "", "connections unknown in a unit: unknown in total");
     assert_eq!(rows[6], ["<b>Phòng\nKỹ thuật</b>", "chưa gửi báo cáo"]);
 }
 

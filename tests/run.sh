@@ -36,7 +36,16 @@ REQUIREMENTS=(
   "fetch ipv6-loopback"
   "package busybox"
   "package::router_and_build_scripts_are_shellcheck_clean shellcheck"
+  "package::the_apk_installs_and_removes_with_apk_tools_3 root busybox apk-kit"
+  "package::the_apk_is_reproducible apk-kit"
   "report_html chromium"
+  "notice_lab root ip nft python3 chromium"
+  "luci_app root ip nft chromium python3 openwrt-kit"
+  "luci_package::the_vietnamese_catalogue_compiles_to_the_lmo_luci_reads python3"
+  "luci_package::the_app_installs_and_removes_with_apk_on_the_kit root openwrt-kit apk-kit"
+  "luci_package::the_app_build_script_is_shellcheck_clean shellcheck"
+  "system root ip nft dnsmasq busybox openssl python3"
+  "openwrt_kit root ip nft dnsmasq dig openwrt-kit"
 )
 
 in_ci() {
@@ -53,6 +62,7 @@ have() {
     ipv6-loopback) grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6 ;;
     # A tool no registry has: built from ../shared/ by the tests that use it.
     openwrt-kit) [ -f "${IOCGUARD_OWRT_KIT:-../shared/openwrt-userland}/build.sh" ] ;;
+    apk-kit) [ -f "${IOCGUARD_APK_TOOLS:-../shared/apk-tools}/build.sh" ] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
 }

@@ -191,7 +191,7 @@ exit codes:
 ";
 
 const RUN_HELP: &str = "\
-usage: iocguard [--config PATH] run [-v]
+usage: iocguard [--config PATH] run [--listen ADDR]... [--upstream ADDR]... [--lan CIDR]... [-v]
 
 The daemon. Loads the set from the last-good feed cache (no network) and,
 with dns.mode front or behind, serves DNS on dns.listen (UDP and TCP):
@@ -202,6 +202,15 @@ networks and loopback are answered; others get REFUSED. Blocked queries
 are logged to run_dir/events.jsonl (see `iocguard events`). Writes
 run_dir/iocguard.pid; SIGHUP (sent by `sync`) reloads the set; SIGTERM
 stops.
+
+It also runs `iocguard sync` every main.sync_interval seconds (0: never)
+at a random offset, and soon after start when the last sync is older
+than that; and puts the table back (apply --if-missing) when something
+deleted it.
+
+  --listen ADDR    serve DNS here instead of dns.listen (repeatable)
+  --upstream ADDR  forward here instead of dns.upstream (repeatable)
+  --lan CIDR       LAN networks instead of main.lan (repeatable)
 
 exit codes:
   0  stopped by SIGTERM/SIGINT

@@ -74,7 +74,18 @@ pub enum Command {
     /// `iocguard report [merge] …`: the campaign report.
     Report(ReportCommand),
     /// `iocguard run`: the daemon (DNS sinkhole; reloads on SIGHUP).
-    Run,
+    Run {
+        /// `--listen ADDR` (repeatable): serve DNS here instead of
+        /// `dns.listen` (the init script resolves the LAN's addresses at
+        /// start, so nothing is frozen at install).
+        listen: Vec<String>,
+        /// `--upstream ADDR` (repeatable): forward here instead of
+        /// `dns.upstream`.
+        upstream: Vec<String>,
+        /// `--lan CIDR` (repeatable): the LAN networks (DNS ACL,
+        /// attribution) instead of `main.lan`.
+        lan: Vec<String>,
+    },
     /// `iocguard events [--tail N]`: recent blocked DNS queries.
     Events {
         /// `--tail N`: how many of the newest.
@@ -461,8 +472,12 @@ fn parse_hosts(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comm
 
 fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Command, lexopt::Error> {
     let (mut tail, mut file, mut kind) = (20, None, None);
+    let (mut listen, mut upstream, mut lan) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(arg) = p.next()? {
         match (sub, arg) {
+            ("run", Long("listen")) => listen.push(p.value()?.string()?),
+            ("run", Long("upstream")) => upstream.push(p.value()?.string()?),
+            ("run", Long("lan")) => lan.push(p.value()?.string()?),
             (_, Long("config")) => c.config = Some(p.value()?.string()?),
             (_, Long("json")) => c.json = true,
             (_, Short('v')) => c.verbose += 1,
@@ -480,7 +495,11 @@ fn parse_dns(sub: &str, p: &mut lexopt::Parser, c: &mut Common) -> Result<Comman
         }
     }
     Ok(match sub {
-        "run" => Command::Run,
+        "run" => Command::Run {
+            listen,
+            upstream,
+            lan,
+        },
         "events" => Command::Events { tail, kind },
         _ => Command::ExportDnsmasq {
             file: file.ok_or("export-dnsmasq needs a FILE (or - for stdout)")?,
@@ -980,7 +999,27 @@ mod tests {
 
     #[test]
     fn dns_commands() {
-        assert_eq!(parse(args("run")).unwrap().1, Command::Run);
+        assert_eq!(
+            parse(args("run")).unwrap().1,
+            Command::Run {
+                listen: vec![],
+                upstream: vec![],
+                lan: vec![]
+            }
+        );
+        assert_eq!(
+            parse(args(
+                "run --listen 127.0.0.1:5354 --listen [::1]:53 --upstream 198.51.100.1#53 --lan 192.0.2.0/24"
+            ))
+            .unwrap()
+            .1,
+            Command::Run {
+                listen: vec!["127.0.0.1:5354".into(), "[::1]:53".into()],
+                upstream: vec!["198.51.100.1#53".into()],
+                lan: vec!["192.0.2.0/24".into()]
+            }
+        );
+        assert!(parse(args("events --listen 127.0.0.1")).is_err());
         assert_eq!(
             parse(args("events --tail 5 --json")).unwrap().1,
             Command::Events { tail: 5, kind: None }

@@ -95,11 +95,19 @@ pub fn config_path(common: &Common) -> PathBuf {
         .into()
 }
 
-/// Loads the configuration and logs its warnings.
+/// Loads the configuration and logs its warnings. Without `list lan`,
+/// the LAN is OpenWrt's `lan` interface as it is now (`config::lan`).
 pub fn load_config(common: &Common) -> Result<Config, CmdError> {
-    let cfg = Config::load(&config_path(common))?;
+    let mut cfg = Config::load(&config_path(common))?;
     for w in &cfg.warnings {
         log::warn!("{w}");
+    }
+    if cfg.main.lan.is_empty() {
+        let network = cfg.path.with_file_name("network");
+        cfg.main.lan = crate::config::lan::from_openwrt(&network);
+        if !cfg.main.lan.is_empty() {
+            log::info!("lan: {} (from {})", cfg.main.lan.join(", "), network.display());
+        }
     }
     Ok(cfg)
 }

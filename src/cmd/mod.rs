@@ -95,7 +95,11 @@ pub fn run(common: &Common, cmd: Command) -> CmdResult {
         } => enforce::status(common, table, run_dir, count),
         Command::Feed(f) => feed::run(common, f),
         Command::Report(r) => report::run(common, r),
-        Command::Run => run::daemon(common),
+        Command::Run {
+            listen,
+            upstream,
+            lan,
+        } => run::daemon(common, &listen, &upstream, &lan),
         Command::Events { tail, kind } => hosts::recent(common, tail, kind.as_deref()),
         Command::Hosts { since, state, csv } => hosts::list(common, since.as_deref(), state.as_deref(), csv),
         Command::Host { query, events } => hosts::show(common, &query, events),

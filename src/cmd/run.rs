@@ -8,9 +8,20 @@ use crate::cli::Common;
 use crate::exit::Exit;
 use crate::{daemon, dns};
 
-/// `run`: serve until SIGTERM/SIGINT.
-pub fn daemon(common: &Common) -> CmdResult {
-    let cfg = load_config(common)?;
+/// `run [--listen ADDR]… [--upstream ADDR]… [--lan CIDR]…`: serve until
+/// SIGTERM/SIGINT. The flags replace `dns.listen`, `dns.upstream` and
+/// `main.lan` for this run (the init script resolves them at start).
+pub fn daemon(common: &Common, listen: &[String], upstream: &[String], lan: &[String]) -> CmdResult {
+    let mut cfg = load_config(common)?;
+    if !listen.is_empty() {
+        cfg.dns.listen = listen.to_vec();
+    }
+    if !upstream.is_empty() {
+        cfg.dns.upstream = upstream.to_vec();
+    }
+    if !lan.is_empty() {
+        cfg.main.lan = lan.to_vec();
+    }
     daemon::run(&cfg)?;
     Ok(Exit::Ok)
 }

@@ -9,8 +9,27 @@ use crate::sync::{self, install, source, SyncOptions};
 use crate::{clock, daemon, dns, fsio, state};
 use std::time::Duration;
 
-/// Where `sync` writes the dnsmasq blocklist with `dns.mode dnsmasq-file`.
-const DNSMASQ_FILE: &str = "/tmp/dnsmasq.d/iocguard.conf";
+/// `dns.mode dnsmasq-file`: the list into the running dnsmasq's conf-dir,
+/// and dnsmasq restarted when it changed (it reads conf-dir files only at
+/// start).
+fn dnsmasq_file(set: &crate::indicator::IndicatorSet) {
+    use dns::dnsmasq_dir;
+    let dirs = dnsmasq_dir::find(std::path::Path::new(dnsmasq_dir::GENERATED_DIR));
+    match dnsmasq_dir::install(&dirs, &dns::dnsmasq_conf(set)) {
+        Ok(false) => {}
+        Ok(true) => {
+            let init = std::path::Path::new("/etc/init.d/dnsmasq");
+            if init.exists() {
+                match std::process::Command::new(init).arg("restart").status() {
+                    Ok(s) if s.success() => log::info!("dnsmasq restarted with the new list"),
+                    Ok(s) => log::warn!("dnsmasq restart failed ({s})"),
+                    Err(e) => log::warn!("cannot restart dnsmasq: {e}"),
+                }
+            }
+        }
+        Err(e) => log::warn!("{e}"),
+    }
+}
 
 /// `sync [--force] [--no-apply]`.
 pub fn run(common: &Common, force: bool, no_apply: bool) -> CmdResult {
@@ -22,9 +41,7 @@ pub fn run(common: &Common, force: bool, no_apply: bool) -> CmdResult {
         source::fetch_feed(feed, prev, &cfg.main)
     })?;
     if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
-        if let Err(e) = dns::export_dnsmasq(&set, std::path::Path::new(DNSMASQ_FILE)) {
-            log::warn!("{e}");
-        }
+        dnsmasq_file(&set);
     }
     if !no_apply && cfg.main.enabled {
         match install::install(&cfg, Some(set), false) {

@@ -10,6 +10,7 @@
 //! turns checked sections into the typed [`Config`].
 
 mod check;
+pub mod lan;
 mod specs;
 pub mod uci;
 
@@ -82,6 +83,8 @@ pub struct Main {
     pub host_capacity: u32,
     /// Seconds between flash snapshots.
     pub snapshot_interval: u32,
+    /// Seconds between the daemon's own syncs (0: none).
+    pub sync_interval: u32,
     /// Days a host may stay unseen before it is dropped (0: kept).
     pub retention_days: u32,
     /// DHCP leases file.
@@ -92,6 +95,27 @@ pub struct Main {
     pub timeout: u32,
     /// Extra download attempts after a transient failure.
     pub retries: u32,
+    /// The notice page for infected hosts' users.
+    pub notice: Notice,
+}
+
+/// The notice page (options `notice*` and `contact_*` of the main section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Redirect infected hosts' plain HTTP to the page.
+    pub enabled: bool,
+    /// The page's port on the router.
+    pub port: u16,
+    /// Seconds without redirect after the user read the notice.
+    pub snooze: u64,
+    /// The removal tool's address.
+    pub url: String,
+    /// The unit's IT contact: name, phone, email (each may be empty).
+    pub contact_name: String,
+    /// Phone.
+    pub contact_phone: String,
+    /// Email.
+    pub contact_email: String,
 }
 
 /// `config dns 'dns'`.
@@ -244,11 +268,21 @@ impl Config {
             max_shrink: num(&m("max_shrink")),
             host_capacity: num(&m("host_capacity")),
             snapshot_interval: num(&m("snapshot_interval")),
+            sync_interval: num(&m("sync_interval")),
             retention_days: num(&m("retention_days")),
             leases: PathBuf::from(m("leases")),
             ca_bundle: opt_path(m("ca_bundle")),
             timeout: num(&m("timeout")),
             retries: num(&m("retries")),
+            notice: Notice {
+                enabled: parse_bool(&m("notice")),
+                port: num(&m("notice_port")),
+                snooze: num::<u64>(&m("notice_snooze")) * 3600,
+                url: m("notice_url"),
+                contact_name: m("contact_name"),
+                contact_phone: m("contact_phone"),
+                contact_email: m("contact_email"),
+            },
         };
         let dns = Dns {
             enabled: parse_bool(&d("enabled")),
@@ -421,7 +455,10 @@ mod tests {
         assert_eq!(c.main.nflog_group, 10);
         assert!(c.main.reject);
         assert_eq!(c.main.max_shrink, 50);
-        assert_eq!(c.dns.mode, "front");
+        // behind: dnsmasq keeps port 53, DHCP and RA, and forwards to the
+        // sinkhole, so the LAN's advertised resolver never changes.
+        assert_eq!(c.dns.mode, "behind");
+        assert_eq!(c.main.sync_interval, 3600);
         assert!(c.feeds.is_empty());
         assert_eq!(c.gate.min_v4_len, 8);
     }

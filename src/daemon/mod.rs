@@ -10,13 +10,17 @@
 //! Files: `signals.rs` (what a signal does, the loop), `pid.rs` (the pid
 //! file, whom `sync` may signal), `convert.rs` (hits → host events),
 //! `hostlog/` (the host table service: readers, queue, snapshots, the
-//! control socket), `error.rs`.
+//! control socket), `schedule.rs` (its own `sync` every
+//! `sync_interval`), `tablewatch.rs` (re-applies a deleted table),
+//! `error.rs`.
 
 mod convert;
 mod error;
 pub mod hostlog;
 pub mod pid;
+pub mod schedule;
 mod signals;
+pub mod tablewatch;
 
 pub use convert::{host_event, ip_event};
 pub use error::DaemonError;
@@ -25,10 +29,12 @@ pub use signals::{on_signal, signal_loop, Handled};
 
 use crate::config::Config;
 use crate::dns::{DomainMatcher, Server, Settings};
-use crate::indicator::{Gate, IndicatorSet};
+use crate::indicator::{parse_indicator, Gate, Indicator, IndicatorSet};
+use crate::notice;
 use crate::state::FeedCache;
 use crate::sync::build_for_daemon;
 use nix::sys::signal::{SigSet, Signal};
+use std::net::IpAddr;
 use std::time::Instant;
 
 /// Builds the set from the last-good cache, logging how long it took.
@@ -110,10 +116,13 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
         }
         _ => None,
     };
+    let page = notice_page(cfg, &hosts, server.as_ref());
     // Only the matcher and the prefix index stay: the set's name tables
     // are several times their size.
     drop(set);
     crate::mem::give_back();
+    let scheduler = start_schedule(cfg);
+    let watch = start_watch(cfg);
     let r = signal_loop(
         || signals.wait().map_err(DaemonError::Wait),
         || {
@@ -129,13 +138,113 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
             crate::mem::give_back();
         },
     );
+    if let Some(s) = scheduler {
+        s.stop();
+    }
+    if let Some(w) = watch {
+        w.stop();
+    }
     // The sinkhole first: its last events reach the host log, which then
     // writes its snapshot.
     if let Some(s) = server {
         s.stop();
     }
+    // The host log empties the notice sets as it stops; the page answers
+    // until then.
     hosts.stop();
+    if let Some(p) = page {
+        p.stop();
+    }
     r
+}
+
+/// Starts the notice page when `option notice` is on and the LAN is
+/// known, then lets the host log redirect the hosts due it. A port that
+/// cannot be bound is a warning: blocking and the host log go on, and
+/// nobody is redirected to a page that does not answer.
+fn notice_page(cfg: &Config, hosts: &hostlog::Service, dns: Option<&Server>) -> Option<notice::Server> {
+    let n = &cfg.main.notice;
+    if !n.enabled {
+        return None;
+    }
+    let lan: Vec<Indicator> = cfg
+        .main
+        .lan
+        .iter()
+        .filter_map(|l| parse_indicator(l).ok())
+        .collect();
+    if lan.is_empty() {
+        log::warn!("notice: no LAN networks are configured (list lan): the notice page is off");
+        return None;
+    }
+    let admit: notice::server::Admit = Box::new(move |a: IpAddr| lan.iter().any(|p| covers(p, a)));
+    let blocked: Box<dyn Fn(&str) -> bool + Send + Sync> = match dns.map(Server::blocked_names) {
+        Some(b) => Box::new(move |name: &str| b.contains(name)),
+        None => Box::new(|_: &str| false),
+    };
+    let site = notice::Site {
+        contact: notice::Contact {
+            tool_url: n.url.clone(),
+            name: n.contact_name.clone(),
+            phone: n.contact_phone.clone(),
+            email: n.contact_email.clone(),
+            snooze_hours: n.snooze / 3600,
+        },
+        csp: notice::page::csp(),
+        tokens: notice::Tokens::new(),
+    };
+    match notice::Server::start(n.port, admit, site, hosts.board(n.snooze, blocked)) {
+        Ok(s) => {
+            log::info!(
+                "notice: the notice page answers on port {}",
+                s.local_addr().port()
+            );
+            hosts.redirect(n.snooze);
+            Some(s)
+        }
+        Err(e) => {
+            log::warn!(
+                "notice: cannot listen on port {} ({e}); the notice page is off and nobody is redirected",
+                n.port
+            );
+            None
+        }
+    }
+}
+
+/// The daemon's own sync schedule (`sync_interval`; 0 leaves syncing to
+/// cron). It is set at start: a changed interval needs a restart. A
+/// schedule that cannot start is logged, never a reason to stop serving.
+fn start_schedule(cfg: &Config) -> Option<schedule::Scheduler> {
+    let s = schedule::Schedule::new(cfg.main.sync_interval, schedule::random_seed())?;
+    let started = std::env::current_exe()
+        .and_then(|exe| schedule::Scheduler::start(s, exe, cfg.path.clone(), cfg.main.run_dir.clone()));
+    match started {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn!("sync: no schedule ({e}); run `iocguard sync` from cron");
+            None
+        }
+    }
+}
+
+/// Whether network `p` holds address `a`.
+fn covers(p: &Indicator, a: IpAddr) -> bool {
+    match (p, a.to_canonical()) {
+        (Indicator::V4(p), IpAddr::V4(a)) => p.contains(u32::from(a)),
+        (Indicator::V6(p), IpAddr::V6(a)) => p.contains(u128::from(a)),
+        _ => false,
+    }
+}
+
+/// The table watch, when blocking is on (`main.enabled`).
+fn start_watch(cfg: &Config) -> Option<tablewatch::TableWatch> {
+    if !cfg.main.enabled {
+        return None;
+    }
+    let started = std::env::current_exe()
+        .and_then(|exe| tablewatch::TableWatch::start(cfg.main.table.clone(), exe, cfg.path.clone()));
+    started.map_err(|e| log::warn!("no table watch: {e}")).ok()
 }
 
 #[cfg(test)]

@@ -22,9 +22,11 @@
 //!
 //! Pieces: [`wire`] (pure wire format), [`policy`] (pure: ACL, rate limit,
 //! answers, upstream lists), [`matcher`] (the compact blocklist), [`client`] (who asked), [`events`] (ring and
-//! JSON-lines log), [`server`] (sockets and threads).
+//! JSON-lines log), [`server`] (sockets and threads), [`dnsmasq_dir`]
+//! (where `dnsmasq-file` mode writes).
 
 pub mod client;
+pub mod dnsmasq_dir;
 pub mod events;
 pub mod matcher;
 pub mod policy;
@@ -38,7 +40,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use matcher::DomainMatcher;
-pub use server::{Server, Settings};
+pub use server::{BlockedNames, Server, Settings};
 
 /// Why the DNS server could not start.
 #[derive(Debug, thiserror::Error)]

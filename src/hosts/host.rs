@@ -244,6 +244,10 @@ pub struct Host {
     /// Times it went from acknowledged to reinfected.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reinfections: u32,
+    /// When the host's user last confirmed the notice page ("I
+    /// understand"), unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<u64>,
 }
 
 /// A list read from a snapshot, trimmed to its length as soon as it is
@@ -298,6 +302,7 @@ impl Host {
             other_port_hits: 0,
             state: State::Infected,
             reinfections: 0,
+            notified_at: None,
         }
     }
 
@@ -330,6 +335,24 @@ impl Host {
                 .then(a.listed.cmp(&b.listed))
         });
         v
+    }
+
+    /// Whether the notice page is due for this host's user at `now`: the
+    /// admin has not acknowledged it (infected or re-infected), and the
+    /// user either never confirmed the notice or confirmed it more than
+    /// `snooze` seconds ago and the host was hit again after that period
+    /// (it keeps beaconing: the warning comes back).
+    pub fn notice_due(&self, now: u64, snooze: u64) -> bool {
+        if self.state.kind() == StateKind::Acknowledged {
+            return false;
+        }
+        match self.notified_at {
+            None => true,
+            Some(t) => {
+                let until = t.saturating_add(snooze);
+                now >= until && self.last_seen >= until
+            }
+        }
     }
 
     /// The indicator hit most.
@@ -962,6 +985,40 @@ mod tests {
         let dropped = big.absorb(Host::new(None, a("10.2.0.0"), 0));
         assert_eq!(dropped, [a("10.2.0.0")]);
         assert_eq!(big.addrs_dropped, 1);
+    }
+
+    #[test]
+    fn the_notice_is_due_until_read_and_comes_back_only_with_new_hits_after_the_snooze() {
+        let day = 86_400;
+        let mut h = Host::new(Some(Mac([2, 0, 0, 0, 0, 1])), a("192.0.2.1"), 100);
+        assert!(h.notice_due(100, day), "a fresh infection is due");
+        h.notified_at = Some(200);
+        assert!(!h.notice_due(300, day), "read: quiet during the snooze");
+        h.last_seen = 250;
+        assert!(
+            !h.notice_due(200 + day + 1, day),
+            "no hit after the snooze: still quiet"
+        );
+        h.last_seen = 200 + day;
+        assert!(
+            h.notice_due(200 + day, day),
+            "beaconing after the snooze: due again"
+        );
+        h.apply_ack(300 + day, "cleaned");
+        assert!(
+            !h.notice_due(400 + day, day),
+            "acknowledged by the admin: never due"
+        );
+        h.last_seen = 500 + day;
+        h.state = State::Reinfected {
+            ack_at: 300 + day,
+            note: "cleaned".into(),
+            reinfected_at: 500 + day,
+        };
+        assert!(
+            h.notice_due(500 + day, day),
+            "re-infected long after the last read: due"
+        );
     }
 
     #[test]

@@ -95,7 +95,10 @@ pub fn text(hosts: &[&Host], stats: &TableStats) -> String {
                 count(h.ip_hits, h.ip_hits_lower_bound),
                 h.dns_hits.to_string(),
                 top_cell(h),
-                h.state.kind().to_string(),
+                match h.notified_at {
+                    Some(t) => format!("{} (user notified {})", h.state.kind(), utc_iso8601(t)),
+                    None => h.state.kind().to_string(),
+                },
             ]
         })
         .collect();
@@ -146,7 +149,7 @@ fn csv_field(s: &str) -> String {
 pub fn csv(hosts: &[&Host]) -> String {
     let mut out = String::from(
         "hostname,mac,address,addresses,first_seen,last_seen,ip_hits,ip_hits_lower_bound,dns_hits,\
-         top_indicator,top_indicator_hits,state,ack_at,note,reinfected_at,reinfections\r\n",
+         top_indicator,top_indicator_hits,state,ack_at,note,reinfected_at,reinfections,notified_at\r\n",
     );
     for h in hosts {
         let top = h.top_indicator();
@@ -177,6 +180,7 @@ pub fn csv(hosts: &[&Host]) -> String {
             note.to_string(),
             again.map(utc_iso8601).unwrap_or_default(),
             h.reinfections.to_string(),
+            h.notified_at.map(utc_iso8601).unwrap_or_default(),
         ];
         let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&row.join(","));
@@ -225,7 +229,9 @@ pub fn json(hosts: &[&Host], stats: &TableStats) -> String {
 pub fn detail(h: &Host, recent: &[Event]) -> String {
     let mut out = String::new();
     let mut field = |label: &str, value: String| {
-        let _ = writeln!(out, "{label:<13}{value}");
+        // At least one space after a label, also after the longest
+        // ("user notified").
+        let _ = writeln!(out, "{label:<12} {value}");
     };
     field("host", h.key().to_string());
     field("hostname", or_dash(h.hostname.clone()));
@@ -258,6 +264,12 @@ pub fn detail(h: &Host, recent: &[Event]) -> String {
         ),
     };
     field("state", state);
+    if let Some(t) = h.notified_at {
+        field(
+            "user notified",
+            format!("{} (read the notice page)", utc_iso8601(t)),
+        );
+    }
     if h.reinfections > 0 {
         field("reinfections", h.reinfections.to_string());
     }
@@ -402,17 +414,19 @@ HOSTNAME  MAC  ADDRESS       FIRST SEEN            LAST SEEN             IP  DNS
 
     #[test]
     fn csv_quotes_and_defuses() {
-        let (t, _) = fixture();
+        let (mut t, _) = fixture();
+        t.notified(&HostKey::addr("192.168.1.99".parse().unwrap()), 1_764_371_000)
+            .unwrap();
         let hosts = select(&t, &Filter::default());
         assert_eq!(
             csv(&hosts),
             "hostname,mac,address,addresses,first_seen,last_seen,ip_hits,ip_hits_lower_bound,dns_hits,\
-             top_indicator,top_indicator_hits,state,ack_at,note,reinfected_at,reinfections\r\n\
+             top_indicator,top_indicator_hits,state,ack_at,note,reinfected_at,reinfections,notified_at\r\n\
              \"laptop,_\"\"Lan\"\"\",02:00:00:00:00:0a,192.168.1.10,192.168.1.10 2001:db8::10,\
              2025-11-28T21:40:00Z,2025-11-29T01:33:20Z,3,true,1,203.0.113.0/24,3,reinfected,\
-             2025-11-28T22:46:40Z,'=reimaged,2025-11-29T01:33:20Z,1\r\n\
+             2025-11-28T22:46:40Z,'=reimaged,2025-11-29T01:33:20Z,1,\r\n\
              ,,192.168.1.99,192.168.1.99,2025-11-28T22:40:00Z,2025-11-28T22:40:00Z,0,false,1,\
-             bad.example,1,infected,,,,0\r\n"
+             bad.example,1,infected,,,,0,2025-11-28T23:03:20Z\r\n"
         );
         assert_eq!(csv_field("a\nb"), "\"a\nb\"");
         assert_eq!(csv_field("@SUM(1)"), "'@SUM(1)");
@@ -485,6 +499,14 @@ recent events
         assert!(d.contains("ip hits      0\n"), "{d}");
         assert!(!d.contains("\nports\n"), "{d}");
         assert!(d.ends_with("recent events\n  (none in the event log)\n"), "{d}");
+        // The longest label keeps a space before its value.
+        let mut notified = plain.clone();
+        notified.notified_at = Some(1_764_380_000);
+        let d = detail(&notified, &[]);
+        assert!(
+            d.contains("\nuser notified 2025-11-29T01:33:20Z (read the notice page)\n"),
+            "{d}"
+        );
     }
 
     #[test]

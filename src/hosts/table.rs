@@ -435,6 +435,18 @@ impl HostTable {
         Ok(out)
     }
 
+    /// The host's user confirmed the notice page at `at`. Later marks
+    /// only: an older one (a replay) changes nothing and returns false.
+    pub fn notified(&mut self, key: &HostKey, at: u64) -> Result<bool, TableError> {
+        let h = self.hosts.get_mut(key).ok_or(TableError::UnknownHost(*key))?;
+        if h.notified_at.is_some_and(|t| t >= at) {
+            return Ok(false);
+        }
+        h.notified_at = Some(at);
+        self.generation += 1;
+        Ok(true)
+    }
+
     /// `n` logged packets were lost since `since` (NFLOG rate limit or
     /// socket overflow, as the caller learned it): every host seen since
     /// then gets its IP count marked as a lower bound (any of them may be
@@ -654,6 +666,20 @@ mod tests {
             listed: "evil.example".into(),
             feeds: vec!["campaign".into()],
         }
+    }
+
+    #[test]
+    fn a_notice_read_is_recorded_once_and_never_moves_back() {
+        let mut t = HostTable::new(16);
+        t.record(&ev(100, "192.0.2.10", Some(M1)), 100);
+        let g = t.generation();
+        assert_eq!(t.notified(&HostKey::Mac(M1), 150), Ok(true));
+        assert_eq!(t.get(&HostKey::Mac(M1)).unwrap().notified_at, Some(150));
+        assert!(t.generation() > g, "a read notice is snapshotted");
+        assert_eq!(t.notified(&HostKey::Mac(M1), 120), Ok(false));
+        assert_eq!(t.get(&HostKey::Mac(M1)).unwrap().notified_at, Some(150));
+        assert!(t.notified(&HostKey::Mac(M2), 150).is_err());
+        t.assert_invariants();
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod error;
 pub mod loader;
 mod names;
 pub mod netlink;
+mod notice;
 pub mod policy;
 pub mod ruleset;
 pub mod state;
@@ -41,8 +42,10 @@ mod tool;
 pub use error::NftError;
 pub use loader::{Loader, SetKind, SetUpdate, DEFAULT_TXN_RANGES};
 pub use names::{
-    SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_V4, SET_V4H, SET_V6, SET_V6H,
+    SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_NOTICE4, SET_NOTICE6, SET_V4,
+    SET_V4H, SET_V6, SET_V6H,
 };
+pub use notice::write_notice_sets;
 pub use policy::{Action, EnforceConfig};
 pub use tool::{run_nft, table_exists};
 

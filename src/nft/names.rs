@@ -22,3 +22,8 @@ pub const SET_ALLOW6: &str = "allow6";
 pub const SET_LAN4: &str = "lan4";
 /// LAN networks, IPv6.
 pub const SET_LAN6: &str = "lan6";
+/// LAN hosts whose user is due the notice page, IPv4 (elements time out:
+/// a daemon that died stops redirecting by itself).
+pub const SET_NOTICE4: &str = "notice4";
+/// LAN hosts due the notice page, IPv6.
+pub const SET_NOTICE6: &str = "notice6";

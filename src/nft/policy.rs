@@ -67,6 +67,13 @@ pub struct EnforceConfig {
     /// RAM directory for runtime state (`option run_dir`), here the record
     /// of committed set contents.
     pub run_dir: PathBuf,
+    /// The notice page's port (`option notice_port`) when the notice is
+    /// on: plain HTTP of the hosts in the notice sets goes there.
+    pub notice_port: Option<u16>,
+    /// The address blocked names resolve to (`dns.answer` set to an IP):
+    /// LAN HTTP to it goes to the notice page too, which names the
+    /// blocked site.
+    pub sinkhole_addrs: Vec<IpAddr>,
 }
 
 impl Default for EnforceConfig {
@@ -90,6 +97,8 @@ impl Default for EnforceConfig {
             allow_v4: Vec::new(),
             allow_v6: Vec::new(),
             run_dir: PathBuf::from("/tmp/iocguard"),
+            notice_port: None,
+            sinkhole_addrs: Vec::new(),
         }
     }
 }

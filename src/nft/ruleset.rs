@@ -19,7 +19,8 @@
 //!   fw4's dstnat (-100), so a port-forward of port 53 cannot bypass it.
 
 use super::names::{
-    SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_V4, SET_V4H, SET_V6, SET_V6H,
+    SET_ALLOW4, SET_ALLOW6, SET_DOH4, SET_DOH6, SET_LAN4, SET_LAN6, SET_NOTICE4, SET_NOTICE6, SET_V4,
+    SET_V4H, SET_V6, SET_V6H,
 };
 use super::policy::{Action, EnforceConfig};
 use std::fmt::Write as _;
@@ -45,6 +46,7 @@ pub const COUNTERS: &[&str] = &[
     "dns_redirected",
     "dot_rejected",
     "doh_rejected",
+    "notice_redirected",
 ];
 
 /// Name of the shared log rate limit object.
@@ -70,6 +72,10 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
     }
     for (name, ty) in [(SET_V4H, "ipv4_addr"), (SET_V6H, "ipv6_addr")] {
         let _ = writeln!(w, "add set inet {t} {name} {{ type {ty}; }}");
+    }
+    // Filled by the daemon, element by element, with timeouts.
+    for (name, ty) in [(SET_NOTICE4, "ipv4_addr"), (SET_NOTICE6, "ipv6_addr")] {
+        let _ = writeln!(w, "add set inet {t} {name} {{ type {ty}; flags timeout; }}");
     }
     // The small configured sets are rewritten whole; flush and refill in
     // one transaction is atomic.
@@ -164,21 +170,58 @@ pub fn ruleset(cfg: &EnforceConfig) -> String {
         remove_chain(w, t, "input", "filter", "input", PRIO_FILTER);
     }
 
-    // dstnat: pull LAN DNS that bypasses the router back to it.
-    if cfg.force_dns && !lan.is_empty() {
+    // dstnat: pull LAN DNS that bypasses the router back to it, and the
+    // plain HTTP of hosts due the notice to the notice page.
+    let dns = cfg.force_dns && !lan.is_empty();
+    let notice = cfg.notice_port.filter(|_| !lan.is_empty());
+    if dns || notice.is_some() {
         base_chain(w, t, "dstnat", "nat", "prerouting", PRIO_DSTNAT);
         let not_router = not_router(cfg);
-        for sel in &lan {
+        for sel in lan.iter().filter(|_| dns) {
             let _ = writeln!(
                 w,
                 "add rule inet {t} dstnat {sel}meta l4proto {{ tcp, udp }} th dport 53 {not_router}\
                  counter name \"dns_redirected\" redirect to :53"
             );
         }
+        if let Some(port) = notice {
+            notice_rules(w, cfg, &lan, port);
+        }
     } else {
         remove_chain(w, t, "dstnat", "nat", "prerouting", PRIO_DSTNAT);
     }
     s
+}
+
+/// The notice redirect: port 80 of the hosts in the notice sets (never
+/// HTTPS: it cannot be redirected without breaking it), and port 80 of
+/// the sinkhole address for everyone, to the page on the router. The
+/// router's own web interface (port 80 aimed at a local address) is left
+/// alone; a sinkhole address that is one of the router's own is too.
+fn notice_rules(w: &mut String, cfg: &EnforceConfig, lan: &[String], port: u16) {
+    let t = &cfg.table;
+    let to = format!("counter name \"notice_redirected\" redirect to :{port}");
+    for (sel, only) in lan.iter().zip(lan_families(cfg)) {
+        for (fam, set) in [("ip", SET_NOTICE4), ("ip6", SET_NOTICE6)] {
+            if only.is_some_and(|f| f != fam) {
+                continue;
+            }
+            let _ = writeln!(
+                w,
+                "add rule inet {t} dstnat {sel}{fam} saddr @{set} tcp dport 80 fib daddr type != local {to}"
+            );
+        }
+        for a in &cfg.sinkhole_addrs {
+            let fam = if a.is_ipv4() { "ip" } else { "ip6" };
+            if only.is_some_and(|f| f != fam) {
+                continue;
+            }
+            let _ = writeln!(
+                w,
+                "add rule inet {t} dstnat {sel}{fam} daddr {a} tcp dport 80 fib daddr type != local {to}"
+            );
+        }
+    }
 }
 
 fn list<P: std::fmt::Display>(v: &[P]) -> String {
@@ -421,6 +464,62 @@ mod tests {
         assert!(r.contains("add rule inet blk forward ip6 saddr @v6 ip6 saddr != @allow6 goto drop_in"));
         assert!(r.contains("add element inet blk allow6 { 2001:db8::/32 }"));
         assert!(!r.contains("delete chain inet blk input"));
+    }
+
+    #[test]
+    fn the_notice_redirects_only_listed_hosts_and_the_sinkhole_address_on_port_80() {
+        let cfg = EnforceConfig {
+            lan_v4: vec![v4("192.168.1.0/24")],
+            lan_v6: vec![v6("fd00::/64")],
+            force_dns: false,
+            notice_port: Some(8800),
+            sinkhole_addrs: vec!["198.51.100.53".parse().unwrap()],
+            ..EnforceConfig::default()
+        };
+        let r = ruleset(&cfg);
+        let l = lines(&r);
+        assert!(l.contains(&"add set inet iocguard notice4 { type ipv4_addr; flags timeout; }"));
+        let redirect = |s: &str| format!("counter name \"notice_redirected\" redirect to :8800{s}");
+        assert!(l.contains(
+            &format!(
+                "add rule inet iocguard dstnat ip saddr @lan4 ip saddr @notice4 tcp dport 80 \
+                 fib daddr type != local {}",
+                redirect("")
+            )
+            .as_str()
+        ));
+        assert!(l.contains(
+            &format!(
+                "add rule inet iocguard dstnat ip6 saddr @lan6 ip6 saddr @notice6 tcp dport 80 \
+                 fib daddr type != local {}",
+                redirect("")
+            )
+            .as_str()
+        ));
+        assert!(l.contains(
+            &format!(
+                "add rule inet iocguard dstnat ip saddr @lan4 ip daddr 198.51.100.53 tcp dport 80 \
+                 fib daddr type != local {}",
+                redirect("")
+            )
+            .as_str()
+        ));
+        assert!(
+            !l.iter()
+                .any(|x| x.contains("redirect to :8800") && !x.contains("tcp dport 80 ")),
+            "only port 80 is redirected, never HTTPS:\n{r}"
+        );
+        assert!(!r.contains("th dport 53"), "force_dns off");
+        assert!(
+            !r.contains("ip saddr @lan4 ip6 saddr @notice6"),
+            "no cross-family rule"
+        );
+        let off = EnforceConfig {
+            notice_port: None,
+            ..cfg
+        };
+        assert!(!ruleset(&off).contains("notice_redirected\" redirect"));
+        assert!(ruleset(&off).contains("delete chain inet iocguard dstnat"));
     }
 
     #[test]

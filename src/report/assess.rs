@@ -79,6 +79,7 @@ mod tests {
                 by_both: detected.saturating_sub(1),
                 handled: 1,
                 reinfected: 0,
+                notified: 0,
             },
             blocked: Blocked {
                 connections: Some(12),

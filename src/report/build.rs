@@ -85,6 +85,9 @@ pub fn build(table: &HostTable, inputs: Inputs) -> UnitReport {
             StateKind::Reinfected => d.reinfected += 1,
             StateKind::Infected => {}
         }
+        if h.notified_at.is_some_and(|t| period.meets(t, t)) {
+            d.notified += 1;
+        }
         dns_queries += h.dns_hits;
     }
     let mut r = UnitReport {
@@ -189,7 +192,8 @@ mod tests {
                 by_dns: 1,
                 by_both: 1,
                 handled: 1,
-                reinfected: 1
+                reinfected: 1,
+                notified: 0
             }
         );
         assert_eq!(

@@ -182,6 +182,12 @@ pub fn check_figures(r: &UnitReport) -> Result<(), String> {
             d.handled, d.reinfected, d.detected
         ));
     }
+    if d.notified > d.detected {
+        return Err(format!(
+            "users notified ({}) exceed the {} devices detected",
+            d.notified, d.detected
+        ));
+    }
     if r.hosts.len() as u64 != d.detected {
         return Err(format!(
             "the host list has {} hosts, not the {} detected",
@@ -189,8 +195,11 @@ pub fn check_figures(r: &UnitReport) -> Result<(), String> {
             d.detected
         ));
     }
+    // Users notified are counted from the notice page's clicks, which the
+    // host list does not carry: only its bound above can be checked.
     let mut seen = Devices {
         detected: d.detected,
+        notified: d.notified,
         ..Devices::default()
     };
     let mut dns_hits: u128 = 0;
@@ -310,6 +319,7 @@ fn add_figures(t: &mut Figures, f: &Figures, first: bool, file: &str) -> Result<
     td.by_both = add(td.by_both, fd.by_both, file)?;
     td.handled = add(td.handled, fd.handled, file)?;
     td.reinfected = add(td.reinfected, fd.reinfected, file)?;
+    td.notified = add(td.notified, fd.notified, file)?;
     t.blocked = Blocked {
         connections: match (t.blocked.connections, f.blocked.connections) {
             (Some(a), Some(b)) => Some(add(a, b, file)?),
@@ -442,6 +452,7 @@ mod tests {
                 by_both: 1,
                 handled: 1,
                 reinfected: 1,
+                notified: 0,
             },
             blocked: Blocked {
                 connections: Some(40),
@@ -534,7 +545,8 @@ mod tests {
                 by_dns: 2,
                 by_both: 2,
                 handled: 2,
-                reinfected: 2
+                reinfected: 2,
+                notified: 0
             }
         );
         assert_eq!(t.blocked.connections, None, "one unit lacks it");
@@ -872,6 +884,13 @@ mod tests {
         );
         let bytes = serde_json::to_vec_pretty(&r).unwrap();
         assert_eq!(parse_report("a.json", &bytes).unwrap(), r);
+    }
+
+    #[test]
+    fn a_report_with_notified_users_is_consistent() {
+        let mut r = report("A", T - DAY, T + DAY);
+        r.devices.notified = 2;
+        merge(vec![sub("n.json", &r)], None, None, T).unwrap();
     }
 
     #[test]

@@ -74,6 +74,10 @@ pub struct Devices {
     pub handled: u64,
     /// Hosts hit again after an ack (state re-infected now).
     pub reinfected: u64,
+    /// Hosts whose user read the notice page in the period ("I
+    /// understand"). Absent in reports of older versions: 0.
+    #[serde(default)]
+    pub notified: u64,
 }
 
 /// Blocked attempts.
@@ -267,6 +271,8 @@ pub enum Row {
     DevicesHandled,
     /// Devices re-infected.
     DevicesReinfected,
+    /// Users told on their device (they read the notice page).
+    UsersNotified,
     /// Blocked connection attempts (kernel counters).
     BlockedConnections,
     /// Blocked DNS queries.
@@ -275,7 +281,7 @@ pub enum Row {
 
 impl Row {
     /// Every row, in order.
-    pub const ALL: [Row; 10] = [
+    pub const ALL: [Row; 11] = [
         Row::OrgsInformed,
         Row::OrgsDeployed,
         Row::DevicesDetected,
@@ -284,6 +290,7 @@ impl Row {
         Row::DevicesByBoth,
         Row::DevicesHandled,
         Row::DevicesReinfected,
+        Row::UsersNotified,
         Row::BlockedConnections,
         Row::BlockedDnsQueries,
     ];
@@ -300,6 +307,7 @@ impl Row {
             Row::DevicesByBoth => d.by_both,
             Row::DevicesHandled => d.handled,
             Row::DevicesReinfected => d.reinfected,
+            Row::UsersNotified => d.notified,
             Row::BlockedConnections => return f.blocked.connections,
             Row::BlockedDnsQueries => f.blocked.dns_queries,
         })
@@ -341,6 +349,7 @@ mod tests {
                 by_both: 1,
                 handled: 2,
                 reinfected: 1,
+                notified: 2,
             },
             blocked: Blocked {
                 connections: Some(40),
@@ -359,6 +368,7 @@ mod tests {
                 Some(1),
                 Some(2),
                 Some(1),
+                Some(2),
                 Some(40),
                 Some(7)
             ]

@@ -46,6 +46,13 @@ pub fn enforce_config(cfg: &Config) -> Result<EnforceConfig, InstallError> {
         block_dot: m.block_dot,
         inbound: m.inbound,
         run_dir: m.run_dir.clone(),
+        notice_port: m.notice.enabled.then_some(m.notice.port),
+        // A blocked name answered with an address: HTTP to it is the
+        // user's browser on its way to a blocked site.
+        sinkhole_addrs: match cfg.dns.answer.parse::<std::net::IpAddr>() {
+            Ok(a) if cfg.dns.enabled && m.notice.enabled && !a.is_unspecified() => vec![a],
+            _ => Vec::new(),
+        },
         ..EnforceConfig::default()
     };
     for l in &m.lan {

@@ -26,6 +26,16 @@ pub fn kit_dir() -> Option<PathBuf> {
     d.join("build.sh").is_file().then(|| d.canonicalize().unwrap())
 }
 
+/// apk-tools 3's source folder (`../shared/apk-tools` or
+/// `$IOCGUARD_APK_TOOLS`), if present: `build.sh OUT` there builds `apk`.
+pub fn apk_tools_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("IOCGUARD_APK_TOOLS") {
+        return Some(PathBuf::from(d));
+    }
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/apk-tools");
+    d.join("build.sh").is_file().then(|| d.canonicalize().unwrap())
+}
+
 /// Where tools built for the tests are cached (outside the repo).
 pub fn cache_dir() -> PathBuf {
     let d = std::env::var_os("IOCGUARD_CACHE")

@@ -71,6 +71,7 @@ pub fn unit(lang: Lang) -> UnitReport {
         by_both: 2,
         handled: 1,
         reinfected: 1,
+        notified: 2,
     };
     let blocked = Blocked {
         connections: Some(1_234),
@@ -168,6 +169,7 @@ pub fn merged() -> MergedReport {
                 by_both: 2,
                 handled: 1,
                 reinfected: 1,
+                notified: 2,
             },
             blocked: Blocked {
                 connections: None,

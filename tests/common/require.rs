@@ -37,9 +37,14 @@ pub enum Need {
     Python3,
     /// `chromium` (the HTML report rendered headless).
     Chromium,
+    /// `openssl` (the system test's throwaway CA).
+    Openssl,
     /// The OpenWrt userland kit's sources (`../shared/openwrt-userland` or
     /// `$IOCGUARD_OWRT_KIT`), built on first use (tests/common/owrt.rs).
     OpenwrtKit,
+    /// apk-tools 3's sources (`../shared/apk-tools` or
+    /// `$IOCGUARD_APK_TOOLS`), built on first use into the cache.
+    ApkKit,
 }
 
 impl Need {
@@ -56,7 +61,9 @@ impl Need {
             Need::Python3 => "python3",
             Need::Ipv6Loopback => "ipv6-loopback",
             Need::Chromium => "chromium",
+            Need::Openssl => "openssl",
             Need::OpenwrtKit => "openwrt-kit",
+            Need::ApkKit => "apk-kit",
         }
     }
 
@@ -65,6 +72,7 @@ impl Need {
             Need::Root => is_root(),
             Need::Ipv6Loopback => TcpListener::bind("[::1]:0").is_ok(),
             Need::OpenwrtKit => super::owrt::kit_dir().is_some(),
+            Need::ApkKit => super::owrt::apk_tools_dir().is_some(),
             tool => on_path(tool.name()),
         }
     }

@@ -26,6 +26,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use nix::sched::{setns, CloneFlags};
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};

@@ -4,7 +4,7 @@
 //! it from the queue and does the I/O it asks for, so everything here is
 //! tested with plain values and a fake clock.
 
-use super::notice;
+use super::syslog;
 use crate::hosts::{Change, Enrichment, Event, HostTable, TableStats};
 use crate::indicator::IpIndex;
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ impl HostLog {
         let minute = now / 60;
         if minute != self.budget.0 {
             if self.budget.2 > 0 {
-                out.push(notice::held_back(self.budget.2));
+                out.push(syslog::held_back(self.budget.2));
             }
             self.budget = (minute, 0, 0);
         }
@@ -213,7 +213,7 @@ impl HostLog {
         if let Some(ev) = &r.evicted {
             if !self.eviction_logged {
                 self.eviction_logged = true;
-                out.push(notice::evicted(ev, &self.table.stats()));
+                out.push(syslog::evicted(ev, &self.table.stats()));
             }
         }
         if r.change != Change::Updated {
@@ -230,8 +230,8 @@ impl HostLog {
             let spend = self.spend(now, out);
             if let Some(h) = self.table.get(&r.key).filter(|_| spend) {
                 out.push(match r.change {
-                    Change::Reinfected => notice::reinfected(h, &e),
-                    _ => notice::infected(h, &e),
+                    Change::Reinfected => syslog::reinfected(h, &e),
+                    _ => syslog::infected(h, &e),
                 });
             }
         }
@@ -281,13 +281,13 @@ impl HostLog {
             .filter(|h| h.last_seen >= self.period_start)
             .collect();
         hosts.sort_by_key(|h| std::cmp::Reverse(h.last_seen));
-        let mut out: Vec<String> = hosts.iter().map(|h| notice::summary(h)).collect();
+        let mut out: Vec<String> = hosts.iter().map(|h| syslog::summary(h)).collect();
         let lost = self.counters.nflog_lost + self.counters.queue_overflow;
         if self.budget.2 > 0 {
-            out.push(notice::held_back(self.budget.2));
+            out.push(syslog::held_back(self.budget.2));
             self.budget.2 = 0;
         }
-        out.push(notice::totals(&self.table.stats(), hosts.len(), lost));
+        out.push(syslog::totals(&self.table.stats(), hosts.len(), lost));
         self.period_start = now;
         self.eviction_logged = false;
         out

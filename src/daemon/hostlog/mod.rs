@@ -15,20 +15,23 @@
 //! at stop. The table is behind one mutex, held per batch of events and
 //! per control request.
 //!
-//! Files: `core.rs` (the state, pure), `notice.rs` (syslog lines),
+//! Files: `core.rs` (the state, pure), `syslog.rs` (syslog lines), `board.rs` (the notice page's view of the table, the notice sets),
 //! `store.rs` (files), `control.rs` (the socket), `reader.rs` (NFLOG),
 //! `sources.rs` (leases, ethers, neighbours → enrichment).
 
+mod board;
 pub mod control;
 pub mod core;
-pub mod notice;
 mod queue;
 mod reader;
+mod shared;
 mod sources;
 pub mod store;
+pub mod syslog;
 
 use self::core::{Counters, Every, HostLog, SnapshotPolicy};
 use self::queue::{offer, Input, Reload};
+use self::shared::Shared;
 use super::convert::{host_event, ip_event};
 use super::error::DaemonError;
 use crate::clock::unix_now;
@@ -36,6 +39,7 @@ use crate::config::Config;
 use crate::dns;
 use crate::hosts::{snapshot, Ack, AckOutcome, HostTable, TableStats};
 use crate::indicator::IpIndex;
+use crate::notice;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -52,21 +56,6 @@ const FLUSH_DELAY: Duration = Duration::from_millis(250);
 /// Seconds between periodic summaries in syslog.
 pub const SUMMARY_PERIOD: u64 = 3600;
 
-struct Shared {
-    log: Mutex<HostLog>,
-    stop: AtomicBool,
-    /// Events the readers could not queue (full), not yet counted in.
-    overflow: AtomicU64,
-}
-
-impl Shared {
-    /// The host log; a thread that panicked holding it left it usable
-    /// (every update is a few counters), so poisoning is ignored.
-    fn lock(&self) -> std::sync::MutexGuard<'_, HostLog> {
-        self.log.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// The counters `status` shows, written to `run_dir/hosts-status.json`
 /// when the host log starts, every 10 s and at stop.
 #[derive(Debug, Serialize, Deserialize)]
@@ -81,6 +70,10 @@ pub struct Status {
     pub queue: usize,
     /// Whether NFLOG is read (false: IP hits are not recorded).
     pub nflog: bool,
+    /// Addresses in the notice sets (their HTTP goes to the notice page);
+    /// `None` while the notice page is off.
+    #[serde(default)]
+    pub notice_redirected: Option<usize>,
 }
 
 impl Status {
@@ -115,6 +108,9 @@ impl Status {
             );
         }
         s += &format!("  snapshots written since start: {}\n", c.snapshot_writes);
+        if let Some(n) = self.notice_redirected {
+            s += &format!("  notice page: {n} host addresses redirected to it\n");
+        }
         s
     }
 }
@@ -169,6 +165,7 @@ impl Service {
             }),
             stop: AtomicBool::new(false),
             overflow: AtomicU64::new(0),
+            notice_snooze: AtomicU64::new(0),
         });
         let (tx, rx) = sync_channel(QUEUE);
         let mut threads = Vec::new();
@@ -216,6 +213,7 @@ impl Service {
             sources: sources::Sources::new(cfg),
             nft_table: cfg.main.table.clone(),
             nflog,
+            redirects: board::Redirects::new(&cfg.main.table, now),
         };
         threads.push(spawn("hosts", Box::new(move || table.run(rx)))?);
         Ok(Service {
@@ -246,6 +244,30 @@ impl Service {
             capacity: cfg.main.host_capacity as usize,
             retention: cfg.main.retention_days as u64 * 86_400,
         })));
+    }
+
+    /// The host table for the notice page: `snooze` seconds of quiet after
+    /// "I understand"; `blocked` tells a blocked name (the sinkhole's).
+    pub fn board(
+        &self,
+        snooze: u64,
+        blocked: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    ) -> Arc<dyn notice::Board> {
+        Arc::new(board::HostBoard {
+            shared: self.shared.clone(),
+            tx: self.tx.clone(),
+            snooze,
+            blocked,
+        })
+    }
+
+    /// The notice page is serving: from now on the hosts due the notice
+    /// are kept in the kernel's notice sets (their plain HTTP goes to the
+    /// page). Called only once the page answers, so that nobody is sent
+    /// to a port where nothing listens.
+    pub fn redirect(&self, snooze: u64) {
+        self.shared.notice_snooze.store(snooze.max(1), Ordering::Relaxed);
+        let _ = self.tx.try_send(Input::Wake);
     }
 
     /// Stops every thread; the table thread writes the snapshot if the
@@ -349,6 +371,7 @@ struct Table {
     sources: sources::Sources,
     nft_table: String,
     nflog: bool,
+    redirects: board::Redirects,
 }
 
 impl Table {
@@ -423,6 +446,11 @@ impl Table {
                     eprintln!("{line}");
                 }
             }
+            {
+                let snooze = self.shared.notice_snooze.load(Ordering::Relaxed);
+                let log = self.shared.lock();
+                self.redirects.update(&log, now, snooze, stopping);
+            }
             self.maybe_snapshot(now, stopping);
             if stopping {
                 self.write_status(now);
@@ -493,6 +521,7 @@ impl Table {
             counters: log.counters,
             queue: QUEUE,
             nflog: self.nflog,
+            notice_redirected: self.redirects.redirected(),
         };
         drop(log);
         if let Ok(text) = serde_json::to_string(&status) {
@@ -555,6 +584,7 @@ mod tests {
             },
             queue: QUEUE,
             nflog: true,
+            notice_redirected: None,
         };
         assert_eq!(
             s.render(105),
@@ -569,5 +599,10 @@ mod tests {
             r.contains("0 over the log rate limit, 0 dropped by the kernel, 7 over the queue (4096 slots)"),
             "{r}"
         );
+        assert!(!r.contains("notice page"));
+        s.notice_redirected = Some(3);
+        assert!(s
+            .render(105)
+            .contains("notice page: 3 host addresses redirected to it"));
     }
 }

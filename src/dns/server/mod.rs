@@ -75,6 +75,18 @@ pub struct Server {
     budget: Arc<Budget>,
 }
 
+/// See [`Server::blocked_names`].
+pub struct BlockedNames(Arc<Shared>);
+
+impl BlockedNames {
+    /// Whether `name` (any case, trailing dot or not) or a parent of it is
+    /// blocked and not allowlisted.
+    pub fn contains(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.0.set.read().is_ok_and(|m| m.lookup(&name).is_some())
+    }
+}
+
 impl Server {
     /// Binds every listen address (UDP and TCP) and starts the threads;
     /// blocked-query events go to `sink`.
@@ -165,6 +177,12 @@ impl Server {
     /// The counters.
     pub fn stats(&self) -> &Stats {
         &self.shared.stats
+    }
+
+    /// A handle that answers whether a name is blocked by the list in use
+    /// now (the notice page names a blocked site only when it is one).
+    pub fn blocked_names(&self) -> BlockedNames {
+        BlockedNames(self.shared.clone())
     }
 
     /// Events dropped because the ring overflowed, and recorded in all.

@@ -34,8 +34,17 @@ pub(super) fn reuseport_udp(addr: SocketAddr) -> Result<UdpSocket, DnsError> {
     }
     // A large receive buffer absorbs bursts while a worker is descheduled.
     let _ = s::setsockopt(&fd, sockopt::RcvBuf, &(1 << 20));
+    freebind(&fd).map_err(err)?;
     s::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr)).map_err(err)?;
     Ok(UdpSocket::from(fd))
+}
+
+/// `IP_FREEBIND`: bind a LAN address before the interface has it, so the
+/// daemon does not depend on when netifd brings the LAN up (at boot, or a
+/// renumbered LAN whose new address arrives after the restart). Set at the
+/// `SOL_IP` level, which Linux also honours for IPv6 sockets.
+fn freebind(fd: &impl std::os::fd::AsFd) -> nix::Result<()> {
+    nix::sys::socket::setsockopt(fd, nix::sys::socket::sockopt::IpFreebind, &true)
 }
 
 /// A TCP listener, v6-only for IPv6 like the UDP sockets (std's would be
@@ -54,7 +63,33 @@ pub(super) fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, DnsError> {
     if addr.is_ipv6() {
         s::setsockopt(&fd, sockopt::Ipv6V6Only, &true).map_err(err)?;
     }
+    freebind(&fd).map_err(err)?;
     s::bind(fd.as_raw_fd(), &SockaddrStorage::from(addr)).map_err(err)?;
     s::listen(&fd, Backlog::new(128).map_err(err)?).map_err(err)?;
     Ok(TcpListener::from(fd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Addresses no interface here has (documentation ranges): without
+    /// IP_FREEBIND, bind fails with EADDRNOTAVAIL.
+    #[test]
+    fn binds_addresses_the_host_does_not_have_yet() {
+        let v4: SocketAddr = "192.0.2.53:0".parse().unwrap();
+        let plain = std::net::UdpSocket::bind(v4);
+        assert!(
+            plain.is_err(),
+            "192.0.2.53 is configured here; the test proves nothing"
+        );
+        reuseport_udp(v4).unwrap();
+        tcp_listener(v4).unwrap();
+        if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+            let v6: SocketAddr = "[2001:db8::53]:0".parse().unwrap();
+            assert!(std::net::UdpSocket::bind(v6).is_err());
+            reuseport_udp(v6).unwrap();
+            tcp_listener(v6).unwrap();
+        }
+    }
 }

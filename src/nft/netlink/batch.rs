@@ -127,6 +127,36 @@ impl Batch {
         }
     }
 
+    /// Appends one element that the kernel removes by itself after
+    /// `timeout_ms` (the set has `flags timeout`).
+    pub fn push_elem_timeout<K: Key>(&mut self, key: K, timeout_ms: u64) {
+        let e = self.nest_start(NFTA_LIST_ELEM);
+        let k = self.nest_start(NFTA_SET_ELEM_KEY);
+        put_attr_hdr(&mut self.buf, NFTA_DATA_VALUE, NLA_HDRLEN + K::LEN);
+        key.write(&mut self.buf);
+        pad4(&mut self.buf);
+        self.nest_end(k);
+        put_attr_hdr(&mut self.buf, NFTA_SET_ELEM_TIMEOUT, NLA_HDRLEN + 8);
+        self.buf.extend_from_slice(&timeout_ms.to_be_bytes());
+        self.nest_end(e);
+    }
+
+    /// Adds a message that empties `table`/`set` (a `NFT_MSG_DELSETELEM`
+    /// without an element list is the kernel's set flush).
+    pub fn flush_set(&mut self, table: &str, set: &str) {
+        self.close_elems();
+        let at = self.header(
+            (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM,
+            NLM_F_REQUEST | NLM_F_ACK,
+            NFPROTO_INET,
+            0,
+        );
+        put_str_attr(&mut self.buf, NFTA_SET_ELEM_LIST_TABLE, table);
+        put_str_attr(&mut self.buf, NFTA_SET_ELEM_LIST_SET, set);
+        set_nlmsg_len(&mut self.buf, at);
+        self.msgs += 1;
+    }
+
     /// Appends one element (a key, optionally flagged interval end).
     pub fn push_elem<K: Key>(&mut self, key: K, interval_end: bool) {
         let e = self.nest_start(NFTA_LIST_ELEM);
@@ -271,6 +301,37 @@ mod tests {
 
     fn ne16(v: u16) -> [u8; 2] {
         v.to_ne_bytes()
+    }
+
+    #[test]
+    fn a_timed_element_and_a_set_flush_read_back_as_the_kernel_expects() {
+        let mut b = Batch::new(7);
+        b.flush_set("t", "notice4");
+        b.open_elems(ElemOp::Add, "t", "notice4");
+        b.push_elem_timeout(0xC000_0201u32, 600_000);
+        let (bytes, acks) = b.finish();
+        assert_eq!((acks.first, acks.last, acks.count), (8, 9, 2));
+        let msgs: Vec<_> = messages(bytes).map(Result::unwrap).collect();
+        assert_eq!(msgs.len(), 4, "begin, flush, add, end");
+        // The flush: DELSETELEM with table and set and no element list.
+        assert_eq!(msgs[1].ty, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELSETELEM);
+        let flush = &msgs[1].payload[NFGENMSG_LEN..];
+        assert_eq!(
+            find_attr(flush, NFTA_SET_ELEM_LIST_SET).unwrap(),
+            Some(&b"notice4\0"[..])
+        );
+        assert_eq!(find_attr(flush, NFTA_SET_ELEM_LIST_ELEMENTS).unwrap(), None);
+        // The element: key and a big-endian millisecond timeout.
+        let add = &msgs[2].payload[NFGENMSG_LEN..];
+        let list = find_attr(add, NFTA_SET_ELEM_LIST_ELEMENTS).unwrap().unwrap();
+        let elem = find_attr(list, NFTA_LIST_ELEM).unwrap().unwrap();
+        let key = find_attr(elem, NFTA_SET_ELEM_KEY).unwrap().unwrap();
+        assert_eq!(
+            find_attr(key, NFTA_DATA_VALUE).unwrap(),
+            Some(&[192, 0, 2, 1][..])
+        );
+        let timeout = find_attr(elem, NFTA_SET_ELEM_TIMEOUT).unwrap().unwrap();
+        assert_eq!(timeout, &600_000u64.to_be_bytes()[..]);
     }
 
     #[test]

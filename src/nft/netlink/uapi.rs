@@ -97,6 +97,8 @@ pub const NFTA_LIST_ELEM: u16 = 1;
 pub const NFTA_SET_ELEM_KEY: u16 = 1;
 /// `NFTA_SET_ELEM_FLAGS` (u32, big endian).
 pub const NFTA_SET_ELEM_FLAGS: u16 = 3;
+/// `NFTA_SET_ELEM_TIMEOUT` (u64 milliseconds, big endian).
+pub const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
 /// `NFTA_DATA_VALUE` (binary).
 pub const NFTA_DATA_VALUE: u16 = 1;
 /// `NFT_SET_ELEM_INTERVAL_END`: the element closes the interval before it.

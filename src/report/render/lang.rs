@@ -271,15 +271,22 @@ pub fn row(lang: Lang, row: Row) -> (&'static str, &'static str) {
                 "Devices re-infected after handling",
             ),
         ),
-        Row::BlockedConnections => (
+        Row::UsersNotified => (
             "6",
+            pick(
+                "Số người dùng đã được cảnh báo trực tiếp trên thiết bị (đã đọc trang cảnh báo)",
+                "Users warned on their device (read the notice page)",
+            ),
+        ),
+        Row::BlockedConnections => (
+            "7",
             pick(
                 "Số lượt kết nối tới địa chỉ độc hại đã bị chặn",
                 "Blocked connection attempts to malicious addresses",
             ),
         ),
         Row::BlockedDnsQueries => (
-            "7",
+            "8",
             pick(
                 "Số truy vấn DNS tới tên miền độc hại đã bị chặn",
                 "Blocked DNS queries for malicious domains",
@@ -307,6 +314,10 @@ pub fn note(lang: Lang, row: Row, count: Option<u64>, merged: bool) -> &'static 
         (Row::DevicesHandled | Row::DevicesReinfected, _, _) => pick(
             "Theo trạng thái tại thời điểm lập báo cáo",
             "State when the report was generated",
+        ),
+        (Row::UsersNotified, _, _) => pick(
+            "Người dùng bấm \u{201c}Tôi đã hiểu\u{201d} trong kỳ báo cáo",
+            "The user pressed \u{201c}I understand\u{201d} in the period",
         ),
         (Row::BlockedConnections, true, _) => pick(
             "Theo bộ đếm của nhân hệ điều hành, số liệu chính xác",

@@ -100,6 +100,14 @@ pub fn reinfected(h: &Host, e: &Event) -> String {
     kv(&p)
 }
 
+/// The host's user read the notice page and pressed "I understand".
+pub fn notified(h: &Host, from: std::net::IpAddr) -> String {
+    let mut p = vec![("event", "host_notified".to_string())];
+    p.extend(who(h));
+    p.push(("from", from.to_string()));
+    kv(&p)
+}
+
 /// The table was full and `ev` made room (logged once per summary
 /// period, with the count).
 pub fn evicted(ev: &Evicted, stats: &TableStats) -> String {
