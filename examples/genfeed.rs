@@ -1,4 +1,4 @@
-//! Deterministic feed generator for benchmarks: `genfeed ipv4|domains N [SEED]`
+//! Deterministic feed generator for benchmarks: `genfeed ipv4|ipv6|domains N [SEED]`
 //! writes N lines to stdout. The same arguments always give the same bytes,
 //! so iocguard and its anchors (nft, dnsmasq) load identical data.
 
@@ -72,8 +72,31 @@ fn main() {
                     TLDS[(r2 >> 40) as usize % TLDS.len()]
                 )
             }
+            "ipv6" => {
+                // Global unicast 2a00::/12 (RIPE's space: the safety gate
+                // keeps it), 1 in 16 lines a /48 like real lists.
+                let hi = (rng.next() & 0x000f_ffff_ffff_ffff) | 0x2a00_0000_0000_0000;
+                let g = |v: u64, i: u32| (v >> (48 - 16 * i)) & 0xffff;
+                if r & 0xf == 0 {
+                    writeln!(w, "{:x}:{:x}:{:x}::/48", g(hi, 0), g(hi, 1), g(hi, 2))
+                } else {
+                    let lo = r;
+                    writeln!(
+                        w,
+                        "{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}",
+                        g(hi, 0),
+                        g(hi, 1),
+                        g(hi, 2),
+                        g(hi, 3),
+                        g(lo, 0),
+                        g(lo, 1),
+                        g(lo, 2),
+                        g(lo, 3) | 1
+                    )
+                }
+            }
             other => {
-                eprintln!("genfeed: unknown kind {other:?} (ipv4|domains)");
+                eprintln!("genfeed: unknown kind {other:?} (ipv4|ipv6|domains)");
                 std::process::exit(2);
             }
         };

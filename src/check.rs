@@ -4,7 +4,7 @@
 use crate::exit::Exit;
 use crate::feed::{parse_feed, tallies, FeedReport, Format};
 use crate::indicator::parse_indicator;
-use crate::indicator::{Gate, Indicator, IndicatorSet, KindFilter, Match, SetBuilder};
+use crate::indicator::{Gate, Indicator, IndicatorSet, Keep, KindFilter, Match, SetBuilder};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -145,7 +145,19 @@ pub fn check(
     kind: KindFilter,
     gate: &Gate,
 ) -> (CheckReport, IndicatorSet) {
-    let mut builder = SetBuilder::new();
+    check_keeping(inputs, format, kind, gate, Keep::All)
+}
+
+/// [`check`], building a set that keeps only what `keep` says (`apply`
+/// needs the ranges, not the attribution).
+pub fn check_keeping(
+    inputs: impl IntoIterator<Item = Input>,
+    format: Option<Format>,
+    kind: KindFilter,
+    gate: &Gate,
+    keep: Keep,
+) -> (CheckReport, IndicatorSet) {
+    let mut builder = SetBuilder::keeping(keep);
     let mut files = Vec::new();
     for input in inputs {
         let id = builder.add_feed(&input.name);

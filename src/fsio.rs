@@ -29,6 +29,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 /// Like [`write_atomic`] with the new file's permission bits, e.g. 0600 for
 /// files that hold personal data (MACs, hostnames) or secrets.
 pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
+    write_atomic_with(path, mode, |f| f.write_all(bytes))
+}
+
+/// Like [`write_atomic_mode`], with the content written by `fill` into
+/// the temporary file: for content produced while it is written (a
+/// compressed cache), which then never has to be whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), WriteError> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -54,7 +65,7 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Wri
         #[cfg(not(unix))]
         let _ = mode;
         let mut f = o.open(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         // The rename is durable only once the directory entry is.

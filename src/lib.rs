@@ -25,6 +25,7 @@ pub mod fsio;
 pub mod hosts;
 pub mod indicator;
 pub mod linelog;
+pub mod mem;
 pub mod nft;
 pub mod notice;
 pub mod qtype;

@@ -7,6 +7,8 @@ use iocguard::exit::Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    iocguard::mem::large_blocks_apart();
+    iocguard::mem::few_arenas();
     let (common, cmd) = match cli::parse(std::env::args_os().skip(1)) {
         Ok(v) => v,
         Err(e) => {

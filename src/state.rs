@@ -10,10 +10,10 @@
 //!   back is bounded by the feed's size cap, so a corrupt cache cannot
 //!   exhaust memory.
 
-use crate::fsio::{write_atomic, WriteError};
+use crate::fsio::{write_atomic, write_atomic_with, WriteError};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,10 @@ pub struct CacheMeta {
     /// check.
     #[serde(default)]
     pub signed_at: Option<u64>,
+    /// Domains among the entries: how big to make the fingerprint table
+    /// before reading the copy (absent in caches written before it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<u64>,
 }
 
 /// The per-feed last-good cache under `state_dir/feeds/`.
@@ -122,15 +126,86 @@ impl FeedCache {
 
     /// The accepted body, if any; `limit` bounds the decompressed size.
     pub fn body(&self, feed: &str, limit: usize) -> Result<Option<Vec<u8>>, StateError> {
+        // Inflated in chunks into a vector that grows as written: neither
+        // the compressed file nor a zero-filled guess of the size is held
+        // beside the body (a 14 MB feed would otherwise peak at ~2.5×).
+        let mut body = Vec::new();
+        let found = self.stream(feed, limit, |chunk| {
+            body.extend_from_slice(chunk);
+            true
+        })?;
+        Ok(found.map(|_| body))
+    }
+
+    /// True when an accepted copy exists and inflates whole within
+    /// `limit`, checked while inflating (nothing is kept).
+    pub fn intact(&self, feed: &str, limit: usize) -> bool {
+        matches!(self.stream(feed, limit, |_| true), Ok(Some(true)))
+    }
+
+    /// True when the accepted copy is exactly `body`, compared while
+    /// inflating, so the old copy is never held in memory next to the new
+    /// one. An unreadable or corrupt copy is not `body`.
+    pub fn holds(&self, feed: &str, body: &[u8]) -> bool {
+        let mut at = 0;
+        let same = self.stream(feed, body.len(), |chunk| {
+            let same = body.get(at..at + chunk.len()) == Some(chunk);
+            at += chunk.len();
+            same
+        });
+        matches!(same, Ok(Some(true))) && at == body.len()
+    }
+
+    /// Streams the inflated copy of `feed` through `each`, in chunks of at
+    /// most 64 KiB, until the end or until `each` returns false. `None`
+    /// when there is no copy; `Some(false)` when `each` stopped early;
+    /// `Corrupt` when it does not inflate or inflates past `limit`.
+    pub fn stream(
+        &self,
+        feed: &str,
+        limit: usize,
+        mut each: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Option<bool>, StateError> {
+        use miniz_oxide::inflate::stream::{inflate, InflateState};
+        use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+        use std::io::Read;
         let path = self.body_path(feed);
-        let z = match fs::read(&path) {
-            Ok(z) => z,
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err(&path)(e)),
         };
-        miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&z, limit)
-            .map(Some)
-            .map_err(|_| StateError::Corrupt(path))
+        let corrupt = || StateError::Corrupt(path.clone());
+        let mut state = InflateState::new_boxed(DataFormat::Zlib);
+        let (mut input, mut out) = (vec![0u8; 64 << 10], vec![0u8; 64 << 10]);
+        let (mut start, mut end, mut eof, mut total) = (0, 0, false, 0usize);
+        loop {
+            if start == end && !eof {
+                end = file.read(&mut input).map_err(io_err(&path))?;
+                start = 0;
+                eof = end == 0;
+            }
+            let flush = if eof { MZFlush::Finish } else { MZFlush::None };
+            let r = inflate(&mut state, &input[start..end], &mut out, flush);
+            start += r.bytes_consumed;
+            total += r.bytes_written;
+            if total > limit {
+                return Err(corrupt());
+            }
+            if r.bytes_written > 0 && !each(&out[..r.bytes_written]) {
+                return Ok(Some(false));
+            }
+            match r.status {
+                Ok(MZStatus::StreamEnd) => return Ok(Some(true)),
+                Ok(_) => {}
+                // No progress possible: more input is needed but there is none.
+                Err(MZError::Buf) if !eof || r.bytes_written > 0 => {}
+                Err(_) => return Err(corrupt()),
+            }
+            if eof && r.bytes_consumed == 0 && r.bytes_written == 0 {
+                return Err(corrupt());
+            }
+        }
     }
 
     /// The metadata of the accepted copy, if any (a corrupt file reads as
@@ -143,15 +218,12 @@ impl FeedCache {
     /// Stores a newly accepted copy. The body is written only when it
     /// differs from the cached one; returns true when flash was written.
     pub fn store(&self, feed: &str, body: &[u8], meta: &CacheMeta) -> Result<bool, StateError> {
-        let unchanged = self
-            .body(feed, body.len() + 1)
-            .ok()
-            .flatten()
-            .is_some_and(|old| old == body);
+        let unchanged = self.holds(feed, body);
         let mut wrote = false;
         if !unchanged {
-            let z = miniz_oxide::deflate::compress_to_vec_zlib(body, 6);
-            write_atomic(&self.body_path(feed), &z)?;
+            // Compressed while written, so no compressed copy is held
+            // beside the body (a 23 MB domain feed made 11.5 MB more).
+            write_atomic_with(&self.body_path(feed), 0o644, |f| deflate_into(f, body))?;
             wrote = true;
         }
         let json = serde_json::to_vec_pretty(meta).unwrap_or_default();
@@ -166,6 +238,36 @@ impl FeedCache {
             wrote = true;
         }
         Ok(wrote)
+    }
+}
+
+/// The zlib level of cached bodies. Measured on a 1M-line IPv4 feed
+/// (14.7 MB), miniz takes 0.39 s for 6.5 MB at level 2 and 3.14 s for
+/// 5.7 MB at level 6: 13 % more flash, written only when a feed changed,
+/// for a sync 2.7 s shorter.
+const ZLIB_LEVEL: i32 = 2;
+
+/// Writes `body` zlib-compressed into `w`, through a 64 KiB buffer.
+fn deflate_into(w: &mut impl Write, body: &[u8]) -> io::Result<()> {
+    use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+    use miniz_oxide::deflate::stream::deflate;
+    use miniz_oxide::{MZFlush, MZStatus};
+    // Window bits 15: a zlib header and adler32 trailer, as
+    // `compress_to_vec_zlib` wrote (old caches read the same).
+    let mut c = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+        ZLIB_LEVEL, 15, 0,
+    )));
+    let mut out = vec![0u8; 64 << 10];
+    let mut input = body;
+    loop {
+        let r = deflate(&mut c, input, &mut out, MZFlush::Finish);
+        input = &input[r.bytes_consumed..];
+        w.write_all(&out[..r.bytes_written])?;
+        match r.status {
+            Ok(MZStatus::StreamEnd) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(io::Error::other(format!("deflate failed: {e:?}"))),
+        }
     }
 }
 
@@ -197,6 +299,43 @@ mod tests {
         );
         assert_eq!(c.body("f", 100).unwrap().unwrap(), b"1.2.3.4\n5.6.7.8\n");
         assert_eq!(c.meta("f").unwrap(), meta);
+        assert!(c.holds("f", b"1.2.3.4\n5.6.7.8\n"));
+        assert!(
+            !c.holds("f", b"1.2.3.4\n5.6.7.8\n9"),
+            "a longer body is another body"
+        );
+        assert!(!c.holds("f", b"1.2.3.4\n"), "a prefix is another body");
+        assert!(!c.holds("f", b"1.2.3.4\n5.6.7.9\n"));
+        assert!(!c.holds("g", b""), "no copy holds nothing, not the empty body");
+    }
+
+    #[test]
+    fn a_body_bigger_than_the_chunks_round_trips() {
+        let d = tmpdir("big");
+        let c = FeedCache::new(&d);
+        // Incompressible enough to span many input and output chunks.
+        let mut x = 1u64;
+        let body: Vec<u8> = (0..600_000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                b'a' + (x >> 59) as u8
+            })
+            .collect();
+        c.store("f", &body, &CacheMeta::default()).unwrap();
+        assert_eq!(c.body("f", body.len()).unwrap().unwrap(), body);
+        assert!(c.holds("f", &body));
+        let mut other = body.clone();
+        other[599_999] ^= 1;
+        assert!(!c.holds("f", &other));
+        assert!(matches!(c.body("f", body.len() - 1), Err(StateError::Corrupt(_))));
+        assert!(c.intact("f", body.len()) && !c.intact("f", body.len() - 1) && !c.intact("g", 1 << 20));
+        // A truncated file is corrupt, not a shorter body.
+        let z = fs::read(d.join("feeds/f.z")).unwrap();
+        fs::write(d.join("feeds/f.z"), &z[..z.len() / 2]).unwrap();
+        assert!(matches!(c.body("f", 1 << 20), Err(StateError::Corrupt(_))));
+        assert!(!c.intact("f", 1 << 20));
     }
 
     #[test]

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 /// only; modules on one layer never use each other.
 const LAYERS: &[&[&str]] = &[
     // Plumbing with no knowledge of the domain.
-    &["clock", "fsio", "base64", "rate", "exit", "qtype", "linelog"],
+    &[
+        "clock", "fsio", "base64", "rate", "exit", "qtype", "linelog", "mem",
+    ],
     // Pure: what an indicator is; the command-line grammar.
     &["indicator", "cli"],
     // Pure: bytes → indicators; signatures.

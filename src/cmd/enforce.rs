@@ -8,7 +8,7 @@ use super::output::{json, out};
 use crate::cli::{Common, EnforceFlags};
 use crate::daemon::hostlog::Status;
 use crate::exit::Exit;
-use crate::indicator::{parse_indicator, KindFilter};
+use crate::indicator::{parse_indicator, Keep, KindFilter};
 use crate::nft::{self, Action, EnforceConfig};
 use crate::{clock, sync};
 
@@ -44,14 +44,14 @@ pub fn apply(
     let ecfg = enforce_config(flags, allow)?;
     let gate = inputs::gate(allow, allow_reserved)?;
     let unchanged = |e: CmdError| CmdError::usage(format!("{e}; nothing was changed"));
-    let set = usable_set(feeds, KindFilter::Auto, &gate).map_err(unchanged)?;
-    let doh_set = usable_set(doh, KindFilter::Ip, &gate).map_err(unchanged)?;
-    let wanted = nft::Wanted {
-        v4: set.v4_ranges(),
-        v6: set.v6_ranges(),
-        doh4: doh_set.v4_ranges(),
-        doh6: doh_set.v6_ranges(),
-    };
+    // Only the ranges are installed: no attribution table, no domains.
+    let (v4, v6) = usable_set(feeds, KindFilter::Auto, &gate, Keep::IpRanges)
+        .map_err(unchanged)?
+        .take_ip_ranges();
+    let (doh4, doh6) = usable_set(doh, KindFilter::Ip, &gate, Keep::IpRanges)
+        .map_err(unchanged)?
+        .take_ip_ranges();
+    let wanted = nft::Wanted { v4, v6, doh4, doh6 };
     print_apply(common, &nft::apply(&ecfg, wanted, if_missing)?)?;
     Ok(Exit::Ok)
 }

@@ -6,7 +6,7 @@ use crate::check::{self, Input};
 use crate::cli::Common;
 use crate::config::Config;
 use crate::feed::Format;
-use crate::indicator::{parse_indicator, Gate, GateConfig, Indicator, IndicatorSet, KindFilter};
+use crate::indicator::{parse_indicator, Gate, GateConfig, Indicator, IndicatorSet, Keep, KindFilter};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -66,10 +66,16 @@ pub fn kind(name: Option<&str>) -> Result<KindFilter, CmdError> {
     }
 }
 
-/// Parses feed files into one set; refuses when any is unusable, so a
-/// broken file never replaces a good installed set.
-pub fn usable_set(files: &[String], kind: KindFilter, gate: &Gate) -> Result<IndicatorSet, CmdError> {
-    let (report, set) = check::check(read_inputs(files), None, kind, gate);
+/// Parses feed files into one set keeping what `keep` says; refuses
+/// when any is unusable, so a broken file never replaces a good
+/// installed set.
+pub fn usable_set(
+    files: &[String],
+    kind: KindFilter,
+    gate: &Gate,
+    keep: Keep,
+) -> Result<IndicatorSet, CmdError> {
+    let (report, set) = check::check_keeping(read_inputs(files), None, kind, gate, keep);
     if let Some(bad) = report.files.iter().find(|f| f.error.is_some()) {
         return Err(CmdError::usage(format!(
             "{}: {}",

@@ -7,7 +7,7 @@ use super::output::{json, out};
 use crate::check;
 use crate::cli::Common;
 use crate::exit::Exit;
-use crate::indicator::KindFilter;
+use crate::indicator::{Keep, KindFilter};
 
 /// `check FILE…`.
 pub fn check(
@@ -40,7 +40,7 @@ pub fn test(
     allow_reserved: &[String],
 ) -> CmdResult {
     let gate = inputs::gate(allow, allow_reserved)?;
-    let set = inputs::usable_set(feeds, KindFilter::Auto, &gate)?;
+    let set = inputs::usable_set(feeds, KindFilter::Auto, &gate, Keep::All)?;
     let answer = check::test(&set, value).map_err(CmdError::usage)?;
     if common.json {
         json(&answer, false)?;

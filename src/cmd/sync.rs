@@ -44,7 +44,7 @@ pub fn run(common: &Common, force: bool, no_apply: bool) -> CmdResult {
         dnsmasq_file(&set);
     }
     if !no_apply && cfg.main.enabled {
-        match install::install(&cfg, Some(&set), false) {
+        match install::install(&cfg, Some(set), false) {
             Ok(_) => report.applied = Some(true),
             Err(e) => {
                 eprintln!("iocguard: {e}; the previous set stays installed");

@@ -32,7 +32,7 @@ use crate::dns::{DomainMatcher, Server, Settings};
 use crate::indicator::{parse_indicator, Gate, Indicator, IndicatorSet};
 use crate::notice;
 use crate::state::FeedCache;
-use crate::sync::build_from_cache;
+use crate::sync::build_for_daemon;
 use nix::sys::signal::{SigSet, Signal};
 use std::net::IpAddr;
 use std::time::Instant;
@@ -40,7 +40,7 @@ use std::time::Instant;
 /// Builds the set from the last-good cache, logging how long it took.
 pub fn load_set(cfg: &Config) -> Result<IndicatorSet, DaemonError> {
     let t = Instant::now();
-    let set = build_from_cache(cfg, &Gate::new(&cfg.gate), &FeedCache::new(&cfg.main.state_dir))?;
+    let set = build_for_daemon(cfg, &Gate::new(&cfg.gate), &FeedCache::new(&cfg.main.state_dir))?;
     log::info!(
         "loaded {} domains, {} IPv4, {} IPv6 entries in {:.3} s",
         set.domain_count(),
@@ -65,11 +65,12 @@ fn reread(cfg: &Config) -> Result<Config, DaemonError> {
     Ok(fresh)
 }
 
-/// The sinkhole's compact blocklist; the set itself is dropped by the
-/// caller right after, so the daemon holds only this.
-fn matcher(set: &IndicatorSet) -> DomainMatcher {
+/// The sinkhole's compact blocklist, taken out of the set; the rest of
+/// the set is dropped by the caller right after, so the daemon holds only
+/// this.
+fn matcher(set: &mut IndicatorSet) -> DomainMatcher {
     let t = Instant::now();
-    let m = DomainMatcher::from_set(set);
+    let m = DomainMatcher::take_from(set);
     log::info!(
         "dns: {} blocked domains in {:.1} MB, indexed in {:.3} s",
         m.len(),
@@ -94,15 +95,15 @@ pub fn run(cfg: &Config) -> Result<(), DaemonError> {
 }
 
 fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
-    let set = load_set(cfg)?;
-    let hosts = hostlog::Service::start(cfg, set.ip_index())?;
+    let mut set = load_set(cfg)?;
+    let hosts = hostlog::Service::start(cfg, set.take_ip_index())?;
     let server = match (cfg.dns.enabled, cfg.dns.mode.as_str()) {
         (true, "front" | "behind") => {
             let settings = Settings::from_config(cfg)?;
             if settings.upstreams.is_empty() {
                 log::warn!("dns: no upstream resolver: only blocked names will be answered");
             }
-            let s = Server::start(settings, matcher(&set), hosts.dns_sink());
+            let s = Server::start(settings, matcher(&mut set), hosts.dns_sink());
             let s = match s {
                 Ok(s) => s,
                 Err(e) => {
@@ -119,6 +120,7 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
     // Only the matcher and the prefix index stay: the set's name tables
     // are several times their size.
     drop(set);
+    crate::mem::give_back();
     let scheduler = start_schedule(cfg);
     let watch = start_watch(cfg);
     let r = signal_loop(
@@ -127,11 +129,13 @@ fn serve(cfg: &Config, signals: &SigSet) -> Result<(), DaemonError> {
             let fresh = reread(cfg)?;
             Ok((load_set(&fresh)?, fresh))
         },
-        |(set, fresh)| {
+        |(mut set, fresh)| {
             if let Some(s) = &server {
-                s.reload(matcher(&set));
+                s.reload(matcher(&mut set));
             }
-            hosts.reload(set.ip_index(), &fresh);
+            hosts.reload(set.take_ip_index(), &fresh);
+            drop(set);
+            crate::mem::give_back();
         },
     );
     if let Some(s) = scheduler {

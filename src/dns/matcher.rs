@@ -1,133 +1,23 @@
 //! The sinkhole's blocklist: 64-bit fingerprints of the listed domains in
-//! one open-addressing table, built from the [`IndicatorSet`] and kept
-//! instead of it.
+//! one open-addressing table ([`FingerprintTable`], which says why
+//! fingerprints and why the topmost listed suffix answers), taken from the
+//! [`IndicatorSet`] and kept instead of it.
 //!
-//! Why fingerprints instead of the names: the daemon never needs a listed
-//! name back — the match is always a suffix of the query, which it has —
-//! so a slot is 8 bytes of hash plus a 2-byte feed id, at load ≤ 0.8:
-//! about 12.5 bytes per listed domain, against ~40 for the name table and
-//! ~80–90 for dnsmasq. The cost is a false match when a name's 64-bit
-//! hash equals a listed one's: with a million listed names and a handful
-//! of suffixes per query, about one query in 10^12.
+//! The daemon builds its set with `Keep::Serve`, so the fingerprints are
+//! taken while the cached feeds stream by and no name is ever held; a set
+//! with names (tests, `check`) is hashed here instead.
 //!
-//! A lookup hashes the query and each parent (`a.b.c`, `b.c`, `c`) and
+//! A lookup hashes each suffix of the query (`c`, `b.c`, `a.b.c`) and
 //! probes a few adjacent slots: no allocation, no lock.
 
-use crate::indicator::IndicatorSet;
+use crate::indicator::{FingerprintTable, IndicatorSet};
 
 /// Listed (and allowlisted) domains as fingerprints.
 #[derive(Debug, Default, Clone)]
 pub struct DomainMatcher {
-    block: Table,
-    allow: Table,
+    block: FingerprintTable,
+    allow: FingerprintTable,
     feeds: Vec<String>,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Table {
-    /// Fingerprint per slot, 0 for empty.
-    keys: Vec<u64>,
-    /// Feed index per slot.
-    feeds: Vec<u16>,
-    len: usize,
-}
-
-impl Table {
-    /// A table of `n` names (`names` yields at most `n`).
-    fn with_names<'a>(n: usize, names: impl Iterator<Item = (&'a str, u16)>) -> Table {
-        if n == 0 {
-            return Table::default();
-        }
-        // Load ≤ 0.8; the capacity needs no power of two (see `slot`).
-        let cap = n + n / 4 + 8;
-        let mut t = Table {
-            keys: vec![0; cap],
-            feeds: vec![0; cap],
-            len: 0,
-        };
-        for (name, feed) in names.take(n) {
-            let k = fingerprint(name.as_bytes());
-            let mut i = slot(k, cap);
-            loop {
-                match t.keys[i] {
-                    0 => {
-                        t.keys[i] = k;
-                        t.feeds[i] = feed;
-                        t.len += 1;
-                        break;
-                    }
-                    // The set holds no duplicates; a fingerprint collision
-                    // keeps the first name's feed.
-                    v if v == k => break,
-                    _ => i = if i + 1 == cap { 0 } else { i + 1 },
-                }
-            }
-        }
-        t
-    }
-
-    fn get(&self, name: &[u8]) -> Option<u16> {
-        let cap = self.keys.len();
-        if cap == 0 {
-            return None;
-        }
-        let k = fingerprint(name);
-        let mut i = slot(k, cap);
-        loop {
-            match self.keys[i] {
-                0 => return None,
-                v if v == k => return Some(self.feeds[i]),
-                _ => i = if i + 1 == cap { 0 } else { i + 1 },
-            }
-        }
-    }
-
-    /// Offset in `name` of the longest listed suffix (the name itself or a
-    /// parent), with its feed.
-    fn covering(&self, name: &str) -> Option<(usize, u16)> {
-        if self.len == 0 {
-            return None;
-        }
-        let b = name.as_bytes();
-        let mut at = 0;
-        loop {
-            if let Some(f) = self.get(&b[at..]) {
-                return Some((at, f));
-            }
-            at += b[at..].iter().position(|&c| c == b'.')? + 1;
-        }
-    }
-}
-
-/// Maps a 64-bit hash onto `0..cap` (Lemire's multiply-shift: uniform
-/// without a power-of-two capacity).
-fn slot(k: u64, cap: usize) -> usize {
-    ((k as u128 * cap as u128) >> 64) as usize
-}
-
-/// A 64-bit hash of a name; never 0 (0 marks an empty slot).
-fn fingerprint(b: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h: u64 = 0x243f_6a88_85a3_08d3 ^ (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    let rem = chunks.remainder();
-    if !rem.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rem.len()].copy_from_slice(rem);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    // murmur3's fmix64: every output bit depends on every input bit.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    h.max(1)
 }
 
 /// A blocked query's match: where the listed suffix starts in the name,
@@ -146,28 +36,45 @@ impl DomainMatcher {
         let entries = set
             .domain_entries()
             .map(|(d, f)| (d, f.min(u16::MAX as usize) as u16));
-        let allow = set.allowed_domains().map(|d| (d, 0));
         DomainMatcher {
-            block: Table::with_names(set.domain_count(), entries),
-            allow: Table::with_names(set.allowed_domains().count(), allow),
+            block: FingerprintTable::with_names(set.domain_count(), entries),
+            allow: Self::allow(set),
             feeds: set.feeds().to_vec(),
         }
     }
 
+    /// The blocked domains of `set`, taking its fingerprints when it has
+    /// them (built with `Keep::Serve`) instead of copying them.
+    pub fn take_from(set: &mut IndicatorSet) -> DomainMatcher {
+        let block = set.take_fingerprints();
+        if block.is_empty() {
+            return Self::from_set(set);
+        }
+        DomainMatcher {
+            block,
+            allow: Self::allow(set),
+            feeds: set.feeds().to_vec(),
+        }
+    }
+
+    fn allow(set: &IndicatorSet) -> FingerprintTable {
+        let allow = set.allowed_domains().map(|d| (d, 0));
+        FingerprintTable::with_names(set.allowed_domains().count(), allow)
+    }
+
     /// Number of blocked domains.
     pub fn len(&self) -> usize {
-        self.block.len
+        self.block.len()
     }
 
     /// True when nothing is blocked.
     pub fn is_empty(&self) -> bool {
-        self.block.len == 0
+        self.block.is_empty()
     }
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        (self.block.keys.capacity() + self.allow.keys.capacity()) * 8
-            + (self.block.feeds.capacity() + self.allow.feeds.capacity()) * 2
+        self.block.heap_bytes() + self.allow.heap_bytes()
     }
 
     /// Is `name` (lowercase, no trailing dot) or a parent blocked, and
@@ -233,6 +140,54 @@ mod tests {
         assert!(m.lookup("www.evil.example").is_some());
         assert!(m.lookup("ok.evil.example").is_none());
         assert!(m.lookup("a.ok.evil.example").is_none());
+    }
+
+    #[test]
+    fn fingerprints_taken_while_streaming_answer_like_the_name_table() {
+        // Parents and children listed by different feeds, duplicates, and
+        // allowlisted names among them: the matcher built from a
+        // `Keep::Serve` set (every name, no parent dropped) must name the
+        // same entry and feed as the deduplicated name table.
+        use crate::indicator::Keep;
+        let labels = ["a", "b", "c"];
+        let name = |i: usize, depth: usize| -> String {
+            let mut parts: Vec<&str> = (0..depth).map(|d| labels[(i >> (2 * d)) % 3]).collect();
+            parts.push("zone.example");
+            parts.join(".")
+        };
+        let gate = Gate::new(&GateConfig {
+            allow: vec![parse_indicator("b.a.zone.example").unwrap()],
+            ..GateConfig::default()
+        });
+        let build = |keep| {
+            let mut b = SetBuilder::keeping(keep);
+            for (f, feed) in ["one", "two", "three"].iter().enumerate() {
+                let id = b.add_feed(feed);
+                for i in 0..40 {
+                    if (i * 7 + f) % 3 == 0 {
+                        b.push(parse_indicator(&name(i, 1 + (i + f) % 3)).unwrap(), id);
+                    }
+                }
+            }
+            b.build(&gate)
+        };
+        let names = build(Keep::All);
+        let mut served = build(Keep::Serve);
+        let m = DomainMatcher::take_from(&mut served);
+        let (mut blocked, mut exempt) = (0, 0);
+        for i in 0..200 {
+            let q = name(i, 1 + i % 4);
+            match (names.lookup_domain(&q), m.lookup(&q)) {
+                (Match::Blocked { entry, feed }, Some(hit)) => {
+                    assert_eq!((&q[hit.at..], hit.feed), (entry.as_str(), feed.as_str()), "{q}");
+                    blocked += 1;
+                }
+                (Match::Exempt { .. }, None) => exempt += 1,
+                (Match::NotListed, None) => {}
+                (want, got) => panic!("{q}: set {want:?}, matcher {got:?}"),
+            }
+        }
+        assert!(blocked > 20 && exempt > 0, "blocked {blocked}, exempt {exempt}");
     }
 
     #[test]

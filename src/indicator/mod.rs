@@ -8,6 +8,7 @@
 
 pub mod domain;
 pub mod domain_table;
+pub mod fingerprint;
 pub mod gate;
 pub mod ip_index;
 pub mod parse;
@@ -16,11 +17,12 @@ pub mod set;
 pub mod suffix;
 
 pub use domain::{uts46_to_ascii_strict, Domain, DomainError};
+pub use fingerprint::{fingerprint, FingerprintTable};
 pub use gate::{Gate, GateConfig, Refusal};
-pub use ip_index::{Attribution, IpIndex, PrefixIndex};
+pub use ip_index::{Attribution, IpIndex, Listed, PrefixIndex};
 pub use parse::{parse_indicator, TokenError};
 pub use prefix::{Bits, Prefix, V4Prefix, V6Prefix};
-pub use set::{IndicatorSet, Match, SetBuilder};
+pub use set::{IndicatorSet, Keep, Match, SetBuilder};
 
 use std::fmt;
 

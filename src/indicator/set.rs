@@ -8,21 +8,75 @@
 //! the kernel, which receives them as the minimal CIDR cover.
 //!
 //! Domains live in a [`DomainTable`] (compact arena + hash index).
+//!
+//! A command that only installs the set does not need the first view:
+//! [`Keep`] says what a builder keeps, so `apply` and `sync` hold one
+//! packed 8-byte entry per IPv4 line while parsing and turn that same
+//! vector into the ranges (sorted, merged in place), instead of holding
+//! entries, an index and ranges at once. Attribution is then answered
+//! from the last-good cache on flash by the commands that need it
+//! (`test`, the daemon), which build with [`Keep::All`].
 
 use super::domain_table::{ArenaMark, DomainArena, DomainTable};
+use super::fingerprint::{fingerprint, FingerprintTable};
 use super::gate::Gate;
-use super::ip_index::{IpIndex, PrefixIndex};
-use super::prefix::{merge_ranges, range_contains, range_to_prefixes, subtract_ranges, Bits, Prefix};
+use super::ip_index::{sort_dedup, IpIndex, Listed, PrefixIndex};
+use super::prefix::{
+    merge_ranges, merge_ranges_in_place, range_contains, range_to_prefixes, subtract_ranges,
+    subtract_ranges_owned, Bits, Prefix,
+};
 use super::{FeedId, Indicator, V4Prefix, V6Prefix};
 use std::net::IpAddr;
+
+/// Blocked IPv4 and IPv6 ranges, each sorted and disjoint.
+pub type IpRanges = (Vec<(u32, u32)>, Vec<(u128, u128)>);
+
+/// What a [`SetBuilder`] keeps for the set it builds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Keep {
+    /// Everything: blocked ranges, listed prefixes with their feeds (for
+    /// lookups and attribution), domain names. `check`, `test`.
+    #[default]
+    All,
+    /// Blocked ranges, listed prefixes with their feeds, and the domains
+    /// as fingerprints (no names): the daemon, whose sinkhole matches
+    /// fingerprints and whose host log attributes IPs.
+    Serve,
+    /// Blocked ranges and domain names; listed IP prefixes are only
+    /// counted, so IP lookups answer "not listed". `sync` when it writes
+    /// a dnsmasq file.
+    Names,
+    /// Blocked ranges and the domains as fingerprints, for their count.
+    /// `sync`.
+    Hashes,
+    /// Blocked IP ranges only; listed IP prefixes are counted, domains
+    /// are dropped as they come (0 domains). `apply`.
+    IpRanges,
+    /// Nothing: a trial parse that needs only the sink's counts.
+    Nothing,
+}
+
+impl Keep {
+    fn ip_index(self) -> bool {
+        matches!(self, Keep::All | Keep::Serve)
+    }
+}
 
 /// Collects indicators from any number of feeds, then aggregates them.
 #[derive(Default)]
 pub struct SetBuilder {
+    keep: Keep,
     feeds: Vec<String>,
-    v4: Vec<(V4Prefix, FeedId)>,
-    v6: Vec<(V6Prefix, FeedId)>,
+    v4: Vec<Listed<u32>>,
+    v6: Vec<Listed<u128>>,
     domains: DomainArena,
+    /// Domain fingerprints and their feeds ([`Keep::Serve`], [`Keep::Hashes`])
+    /// pushed since the last mark (or all of them, without a table).
+    fps: Vec<u64>,
+    fp_feeds: Vec<FeedId>,
+    /// With [`SetBuilder::expect_domains`]: the table the fingerprints go
+    /// to at each mark, so that they are held once, not twice.
+    fp_table: Option<FingerprintTable>,
 }
 
 /// A position in a [`SetBuilder`], see [`SetBuilder::mark`].
@@ -31,6 +85,7 @@ pub struct BuilderMark {
     v4: usize,
     v6: usize,
     domains: ArenaMark,
+    fps: usize,
 }
 
 /// The aggregated, deduplicated, allowlist-aware indicator set.
@@ -40,6 +95,8 @@ pub struct IndicatorSet {
     v4: IpTable<u32>,
     v6: IpTable<u128>,
     domains: DomainTable,
+    /// The domains as fingerprints ([`Keep::Serve`], [`Keep::Hashes`]).
+    fingerprints: FingerprintTable,
     allow_domains: DomainTable,
 }
 
@@ -70,6 +127,50 @@ impl SetBuilder {
         Self::default()
     }
 
+    /// An empty builder that keeps only what `keep` says.
+    pub fn keeping(keep: Keep) -> Self {
+        SetBuilder {
+            keep,
+            ..Self::default()
+        }
+    }
+
+    /// Announces about `n` domains (the last accepted copies' count), so
+    /// that fingerprints are moved into a table sized for them at every
+    /// [`Self::mark`] instead of all being held in a list until
+    /// [`Self::build`] (10 bytes more per name at the peak). A mark then
+    /// commits what came before it: rolling back to an older mark leaves
+    /// the fingerprints in between, see [`Self::forget_fingerprints`].
+    /// Without a count (0: copies cached before it was kept) the list is
+    /// kept, since a table grown by doubling would end up to twice the size.
+    pub fn expect_domains(&mut self, n: usize) {
+        if n > 0 && matches!(self.keep, Keep::Serve | Keep::Hashes) {
+            self.fp_table = Some(FingerprintTable::with_capacity(n));
+        }
+    }
+
+    /// Drops every domain fingerprint of `feed` (after rolling back past a
+    /// mark that committed some of them).
+    pub fn forget_fingerprints(&mut self, feed: FeedId) {
+        if let Some(t) = &mut self.fp_table {
+            t.remove_feed(feed.0);
+        }
+        let keep: Vec<bool> = self.fp_feeds.iter().map(|f| *f != feed).collect();
+        let mut it = keep.iter();
+        self.fps.retain(|_| *it.next().unwrap_or(&true));
+        self.fp_feeds.retain(|f| *f != feed);
+    }
+
+    fn commit_fingerprints(&mut self) {
+        if let Some(t) = &mut self.fp_table {
+            for (&k, f) in self.fps.iter().zip(&self.fp_feeds) {
+                t.insert(k, f.0);
+            }
+            self.fps.clear();
+            self.fp_feeds.clear();
+        }
+    }
+
     /// Registers a feed name and returns its id. Feeds beyond `u16::MAX`
     /// share the last id; no configuration comes near that.
     pub fn add_feed(&mut self, name: &str) -> FeedId {
@@ -82,19 +183,27 @@ impl SetBuilder {
 
     /// Adds one indicator listed by `feed`.
     pub fn push(&mut self, ind: Indicator, feed: FeedId) {
-        match ind {
-            Indicator::V4(p) => self.v4.push((p, feed)),
-            Indicator::V6(p) => self.v6.push((p, feed)),
-            Indicator::Domain(d) => self.domains.push(d.as_str(), feed),
+        match (ind, self.keep) {
+            (_, Keep::Nothing) => {}
+            (Indicator::V4(p), _) => self.v4.push(Listed::new(p, feed)),
+            (Indicator::V6(p), _) => self.v6.push(Listed::new(p, feed)),
+            (Indicator::Domain(_), Keep::IpRanges) => {}
+            (Indicator::Domain(d), Keep::Serve | Keep::Hashes) => {
+                self.fps.push(fingerprint(d.as_str().as_bytes()));
+                self.fp_feeds.push(feed);
+            }
+            (Indicator::Domain(d), _) => self.domains.push(d.as_str(), feed),
         }
     }
 
     /// A point to roll back to if the feed being added turns out unusable.
-    pub fn mark(&self) -> BuilderMark {
+    pub fn mark(&mut self) -> BuilderMark {
+        self.commit_fingerprints();
         BuilderMark {
             v4: self.v4.len(),
             v6: self.v6.len(),
             domains: self.domains.mark(),
+            fps: self.fps.len(),
         }
     }
 
@@ -103,11 +212,13 @@ impl SetBuilder {
         self.v4.truncate(mark.v4);
         self.v6.truncate(mark.v6);
         self.domains.rollback(mark.domains);
+        self.fps.truncate(mark.fps);
+        self.fp_feeds.truncate(mark.fps);
     }
 
     /// Number of indicators pushed so far (before deduplication).
     pub fn len(&self) -> usize {
-        self.v4.len() + self.v6.len() + self.domains.len()
+        self.v4.len() + self.v6.len() + self.domains.len() + self.fps.len()
     }
 
     /// True when nothing was pushed.
@@ -117,17 +228,41 @@ impl SetBuilder {
 
     /// Aggregates everything pushed, cutting out what `gate` protects and
     /// what its allowlist names.
-    pub fn build(self, gate: &Gate) -> IndicatorSet {
-        let mut domains = self.domains.into_table();
+    pub fn build(mut self, gate: &Gate) -> IndicatorSet {
+        self.commit_fingerprints();
+        let SetBuilder {
+            keep,
+            feeds,
+            v4,
+            v6,
+            domains,
+            fps,
+            fp_feeds,
+            fp_table,
+        } = self;
+        let index = keep.ip_index();
+        // IPs first: their vectors become the ranges in place, and the
+        // domain index is built after they shrank.
+        let v4 = IpTable::build(v4, &gate.exempt_v4(), index);
+        let v6 = IpTable::build(v6, &gate.exempt_v6(), index);
+        // Names below an allowed name stay in: a lookup checks the
+        // allowlist after the match (see `dns::DomainMatcher`).
+        let fingerprints = match fp_table {
+            Some(t) => t,
+            None => FingerprintTable::from_parts(&fps, &fp_feeds),
+        };
+        drop((fps, fp_feeds));
+        let mut domains = domains.into_table();
         let allow_domains = gate.allow_domains().clone();
         if !allow_domains.is_empty() {
             domains.retain(|name| allow_domains.covering(name).is_none());
         }
         IndicatorSet {
-            feeds: self.feeds,
-            v4: IpTable::build(self.v4, &gate.exempt_v4()),
-            v6: IpTable::build(self.v6, &gate.exempt_v6()),
+            feeds,
+            v4,
+            v6,
             domains,
+            fingerprints,
             allow_domains,
         }
     }
@@ -141,18 +276,25 @@ impl IndicatorSet {
 
     /// Number of distinct listed IPv4 prefixes.
     pub fn v4_entries(&self) -> usize {
-        self.v4.entries.len()
+        self.v4.listed
     }
 
     /// Number of distinct listed IPv6 prefixes.
     pub fn v6_entries(&self) -> usize {
-        self.v6.entries.len()
+        self.v6.listed
     }
 
     /// Number of listed domains left after subdomains of listed domains
-    /// were dropped.
+    /// were dropped; with fingerprints ([`Keep::Serve`], [`Keep::Hashes`])
+    /// the number of distinct listed names.
     pub fn domain_count(&self) -> usize {
-        self.domains.len()
+        self.domains.len() + self.fingerprints.len()
+    }
+
+    /// The listed domains as fingerprints, taken out of the set (empty
+    /// unless built with [`Keep::Serve`] or [`Keep::Hashes`]).
+    pub fn take_fingerprints(&mut self) -> FingerprintTable {
+        std::mem::take(&mut self.fingerprints)
     }
 
     /// The blocked IPv4 ranges, disjoint and sorted, inclusive ends.
@@ -163,6 +305,16 @@ impl IndicatorSet {
     /// The blocked IPv6 ranges, disjoint and sorted, inclusive ends.
     pub fn v6_ranges(&self) -> &[(u128, u128)] {
         &self.v6.ranges
+    }
+
+    /// The blocked ranges of both families, taking them out of the set
+    /// (which then blocks nothing): what is handed to the kernel without
+    /// a copy.
+    pub fn take_ip_ranges(&mut self) -> IpRanges {
+        (
+            std::mem::take(&mut self.v4.ranges),
+            std::mem::take(&mut self.v6.ranges),
+        )
     }
 
     /// The blocked IPv4 space as the minimal list of CIDR prefixes.
@@ -248,6 +400,16 @@ impl IndicatorSet {
         )
     }
 
+    /// Like [`Self::ip_index`], moving the listed prefixes out of the set
+    /// instead of copying them (the set then attributes nothing).
+    pub fn take_ip_index(&mut self) -> IpIndex {
+        IpIndex::new(
+            self.feeds.clone(),
+            std::mem::take(&mut self.v4.entries),
+            std::mem::take(&mut self.v6.entries),
+        )
+    }
+
     fn feed_name(&self, id: FeedId) -> String {
         self.feeds.get(id.0 as usize).cloned().unwrap_or_default()
     }
@@ -256,18 +418,39 @@ impl IndicatorSet {
 /// One IP family's listed entries and blocked ranges.
 #[derive(Default)]
 struct IpTable<A: Bits> {
-    /// The listed prefixes, for attribution.
+    /// The listed prefixes, for attribution (empty unless [`Keep::All`]).
     entries: PrefixIndex<A>,
+    /// Distinct listed prefixes.
+    listed: usize,
     /// Blocked ranges after exemptions: sorted, disjoint, non-adjacent.
     ranges: Vec<(A, A)>,
 }
 
 impl<A: Bits> IpTable<A> {
-    fn build(entries: Vec<(Prefix<A>, FeedId)>, exempt: &[(A, A)]) -> Self {
-        let entries = PrefixIndex::build(entries);
-        let merged = merge_ranges(entries.entries().iter().map(|(p, _)| p.range()));
-        let ranges = subtract_ranges(&merged, exempt);
-        Self { entries, ranges }
+    fn build(mut entries: Vec<Listed<A>>, exempt: &[(A, A)], index: bool) -> Self {
+        if index {
+            let entries = PrefixIndex::from_listed(entries);
+            let merged = merge_ranges(entries.entries().iter().map(Listed::range));
+            let ranges = subtract_ranges(&merged, exempt);
+            return Self {
+                listed: entries.len(),
+                entries,
+                ranges,
+            };
+        }
+        sort_dedup(&mut entries);
+        let listed = entries.len();
+        // Same size and alignment, so std collects into the same buffer:
+        // the entries become their ranges without a second vector.
+        let mut ranges: Vec<(A, A)> = entries.into_iter().map(|e| e.range()).collect();
+        merge_ranges_in_place(&mut ranges);
+        let mut ranges = subtract_ranges_owned(ranges, exempt);
+        ranges.shrink_to_fit();
+        Self {
+            entries: PrefixIndex::default(),
+            listed,
+            ranges,
+        }
     }
 
     fn prefixes(&self) -> Vec<Prefix<A>> {
@@ -448,6 +631,53 @@ mod tests {
                 prop_assert_eq!(matches!(m, Match::Blocked { .. }), listed_hit && !allowed_hit, "{}", q);
             }
         }
+    }
+
+    proptest! {
+        #[test]
+        fn every_keep_installs_the_same_ranges_and_counts(
+            blocks in proptest::collection::vec((arb_v4(), 0u16..2), 0..40),
+            allows in proptest::collection::vec(arb_v4(), 0..4),
+        ) {
+            let allow: Vec<Indicator> = allows.iter().map(|&(o, l)| Indicator::V4(v4(o, l))).collect();
+            let gate = gate_allowing(allow);
+            let build = |keep| {
+                let mut b = SetBuilder::keeping(keep);
+                let ids = [b.add_feed("a"), b.add_feed("b")];
+                for &((o, l), f) in &blocks {
+                    b.push(Indicator::V4(v4(o, l)), ids[f as usize]);
+                    b.push(Indicator::V6(v6(o, l)), ids[f as usize]);
+                    b.push(Indicator::Domain(Domain::parse(&format!("d{o}.example")).unwrap()), ids[f as usize]);
+                }
+                b.build(&gate)
+            };
+            let all = build(Keep::All);
+            for keep in [Keep::Serve, Keep::Names, Keep::Hashes, Keep::IpRanges] {
+                let lean = build(keep);
+                prop_assert_eq!(lean.v4_ranges(), all.v4_ranges());
+                prop_assert_eq!(lean.v6_ranges(), all.v6_ranges());
+                prop_assert_eq!(lean.v4_entries(), all.v4_entries());
+                prop_assert_eq!(lean.v6_entries(), all.v6_entries());
+                // The test names have no parents among them: the counts agree.
+                let domains = if keep == Keep::IpRanges { 0 } else { all.domain_count() };
+                prop_assert_eq!(lean.domain_count(), domains);
+            }
+            let none = build(Keep::Nothing);
+            prop_assert_eq!(none.v4_entries() + none.v6_entries() + none.domain_count(), 0);
+        }
+    }
+
+    #[test]
+    fn a_lean_build_turns_the_entries_into_ranges_in_their_own_buffer() {
+        // The apply/sync peak depends on this: entries and ranges are never
+        // held at once. If std stopped collecting in place, this fails.
+        let entries: Vec<Listed<u32>> = (0..1000u32)
+            .map(|i| Listed::new(V4Prefix::host(V4_BASE + 2 * i), FeedId(0)))
+            .collect();
+        let before = entries.as_ptr() as usize;
+        let t = IpTable::build(entries, &[], false);
+        assert_eq!(t.ranges.as_ptr() as usize, before);
+        assert_eq!((t.listed, t.ranges.len()), (1000, 1000));
     }
 
     #[test]

@@ -67,17 +67,19 @@ pub fn install_ruleset(cfg: &EnforceConfig) -> Result<(), NftError> {
     Ok(())
 }
 
-/// The indicator ranges to install.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Wanted<'a> {
+/// The indicator ranges to install, each sorted and disjoint. Owned, so
+/// that [`apply`] splits them into hosts and nets in place instead of
+/// holding a copy next to them (a million IPv4 ranges are 8 MB).
+#[derive(Debug, Default, Clone)]
+pub struct Wanted {
     /// Blocked IPv4 ranges.
-    pub v4: &'a [(u32, u32)],
+    pub v4: Vec<(u32, u32)>,
     /// Blocked IPv6 ranges.
-    pub v6: &'a [(u128, u128)],
+    pub v6: Vec<(u128, u128)>,
     /// DoH resolver IPv4 ranges.
-    pub doh4: &'a [(u32, u32)],
+    pub doh4: Vec<(u32, u32)>,
     /// DoH resolver IPv6 ranges.
-    pub doh6: &'a [(u128, u128)],
+    pub doh6: Vec<(u128, u128)>,
 }
 
 /// What `apply` did.
@@ -93,7 +95,7 @@ pub struct ApplyReport {
 
 /// Installs the ruleset and makes the indicator sets hold `wanted`.
 /// With `if_missing`, does nothing when the table is already there.
-pub fn apply(cfg: &EnforceConfig, wanted: Wanted<'_>, if_missing: bool) -> Result<ApplyReport, NftError> {
+pub fn apply(cfg: &EnforceConfig, wanted: Wanted, if_missing: bool) -> Result<ApplyReport, NftError> {
     let mut report = ApplyReport {
         table: cfg.table.clone(),
         ..ApplyReport::default()
@@ -104,17 +106,17 @@ pub fn apply(cfg: &EnforceConfig, wanted: Wanted<'_>, if_missing: bool) -> Resul
     install_ruleset(cfg)?;
     let mut loader = Loader::new()?.with_state_dir(&cfg.run_dir);
     let t = &cfg.table;
-    let (h4, n4) = split_hosts(wanted.v4);
+    let (h4, n4) = split_hosts_owned(wanted.v4);
     report
         .sets
         .extend(loader.sync_split(t, SET_V4H, SET_V4, &h4, &n4)?);
     drop((h4, n4));
-    let (h6, n6) = split_hosts(wanted.v6);
+    let (h6, n6) = split_hosts_owned(wanted.v6);
     report
         .sets
         .extend(loader.sync_split(t, SET_V6H, SET_V6, &h6, &n6)?);
-    report.sets.push(loader.sync(t, SET_DOH4, wanted.doh4)?);
-    report.sets.push(loader.sync(t, SET_DOH6, wanted.doh6)?);
+    report.sets.push(loader.sync(t, SET_DOH4, &wanted.doh4)?);
+    report.sets.push(loader.sync(t, SET_DOH6, &wanted.doh6)?);
     report.changed = true;
     Ok(report)
 }
@@ -122,6 +124,15 @@ pub fn apply(cfg: &EnforceConfig, wanted: Wanted<'_>, if_missing: bool) -> Resul
 /// Splits ranges into single addresses and real ranges.
 pub fn split_hosts<K: Key>(ranges: &[(K, K)]) -> (diff::Ranges<K>, diff::Ranges<K>) {
     ranges.iter().partition(|r| r.0 == r.1)
+}
+
+/// [`split_hosts`], keeping the single addresses in `ranges`' own buffer:
+/// only the real ranges are copied out. Both stay sorted.
+pub fn split_hosts_owned<K: Key>(mut ranges: Vec<(K, K)>) -> (diff::Ranges<K>, diff::Ranges<K>) {
+    let nets: Vec<(K, K)> = ranges.iter().filter(|r| r.0 != r.1).copied().collect();
+    ranges.retain(|r| r.0 == r.1);
+    ranges.shrink_to_fit();
+    (ranges, nets)
 }
 
 /// Removes iocguard's table (and so everything it installed). Returns
@@ -150,4 +161,18 @@ pub fn flush_all(cfg: &EnforceConfig) -> Result<bool, NftError> {
         state::remove(&state::path(&cfg.run_dir, &cfg.table, set));
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owned_split_equals_the_copying_one() {
+        let ranges = vec![(1u32, 1), (3, 7), (9, 9), (10, 10), (12, 20), (30, 30)];
+        let (h, n) = split_hosts_owned(ranges.clone());
+        assert_eq!((h.clone(), n.clone()), split_hosts(&ranges));
+        assert_eq!(h, [(1, 1), (9, 9), (10, 10), (30, 30)]);
+        assert_eq!(n, [(3, 7), (12, 20)]);
+    }
 }

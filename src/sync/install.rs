@@ -2,7 +2,7 @@
 //! ([`enforce_config`]) and the set built from the last-good copies
 //! ([`install`]), for `sync`, `apply` without `--feed` and the daemon.
 
-use super::{build_doh_from_cache, build_from_cache};
+use super::{build_doh_from_cache, build_ranges_from_cache};
 use crate::config::Config;
 use crate::indicator::{Gate, IndicatorSet};
 use crate::nft::{self, Action, EnforceConfig, NftError};
@@ -67,31 +67,24 @@ pub fn enforce_config(cfg: &Config) -> Result<EnforceConfig, InstallError> {
     Ok(e)
 }
 
-/// Installs `set` (or, when `None`, the set built from the last good
-/// copies) and the DoH resolver set with the configuration's settings.
+/// Installs the ranges of `set` (or, when `None`, of the set built from
+/// the last good copies) and the DoH resolver set with the
+/// configuration's settings. `set` is consumed: its domains are freed
+/// and its ranges handed to the loader before the kernel work starts.
 pub fn install(
     cfg: &Config,
-    set: Option<&IndicatorSet>,
+    set: Option<IndicatorSet>,
     if_missing: bool,
 ) -> Result<nft::ApplyReport, InstallError> {
     let ecfg = enforce_config(cfg)?;
     let gate = Gate::new(&cfg.gate);
     let cache = FeedCache::new(&cfg.main.state_dir);
-    let built;
-    let set = match set {
-        Some(s) => s,
-        None => {
-            built = build_from_cache(cfg, &gate, &cache)?;
-            &built
-        }
+    let (v4, v6) = match set {
+        Some(mut s) => s.take_ip_ranges(),
+        None => build_ranges_from_cache(cfg, &gate, &cache)?.take_ip_ranges(),
     };
-    let doh = build_doh_from_cache(cfg, &gate, &cache)?;
-    let wanted = nft::Wanted {
-        v4: set.v4_ranges(),
-        v6: set.v6_ranges(),
-        doh4: doh.v4_ranges(),
-        doh6: doh.v6_ranges(),
-    };
+    let (doh4, doh6) = build_doh_from_cache(cfg, &gate, &cache)?.take_ip_ranges();
+    let wanted = nft::Wanted { v4, v6, doh4, doh6 };
     Ok(nft::apply(&ecfg, wanted, if_missing)?)
 }
 

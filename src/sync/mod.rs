@@ -11,7 +11,7 @@ use crate::config::{Config, FeedConfig};
 use crate::exit::Exit;
 use crate::feed::{parse_feed, FeedError, Tally};
 use crate::fetch::Fetched;
-use crate::indicator::{Gate, IndicatorSet, SetBuilder};
+use crate::indicator::{FeedId, Gate, IndicatorSet, Keep, SetBuilder};
 use crate::state::{CacheMeta, FeedCache, StateError};
 use serde::{Deserialize, Serialize};
 pub use summary::{feed_summaries, FeedSummary};
@@ -19,6 +19,7 @@ use verify::verify;
 
 pub mod install;
 pub mod source;
+pub mod stream;
 pub mod summary;
 pub mod verify;
 
@@ -208,6 +209,19 @@ pub fn run(
 ) -> Result<(SyncReport, IndicatorSet), StateError> {
     let gate = Gate::new(&cfg.gate);
     let cache = FeedCache::new(&cfg.main.state_dir);
+    // What sync installs needs no attribution (the daemon builds its
+    // own from the cache), so the listed IPs are only counted, and the
+    // domains are fingerprints unless a dnsmasq file needs their names.
+    let keep = if cfg.dns.enabled && cfg.dns.mode == "dnsmasq-file" {
+        Keep::Names
+    } else {
+        Keep::Hashes
+    };
+    // Built as the feeds are decided, in the order `build_cached` uses:
+    // an accepted download goes in as it is parsed, anything else as its
+    // last good copy.
+    let mut builder = SetBuilder::keeping(keep);
+    builder.expect_domains(expected_domains(cfg, &cache, false));
     let mut statuses = Vec::new();
     for feed in &cfg.feeds {
         if !feed.enabled {
@@ -225,18 +239,30 @@ pub fn run(
         // Validators are worth sending only while the copy they describe is
         // intact; otherwise a 304 would leave the feed with nothing.
         let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
-        let prev = cache
-            .meta(&feed.name)
-            .filter(|_| matches!(cache.body(&feed.name, limit), Ok(Some(_))));
+        let prev = cache.meta(&feed.name).filter(|_| cache.intact(&feed.name, limit));
+        let id = (!feed.doh).then(|| builder.add_feed(&feed.name));
+        let mark = builder.mark();
         let result = fetch(feed, prev.as_ref())
             .map_err(|e| (Outcome::Failed, e))
-            .and_then(|f| accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now));
+            .and_then(|f| {
+                let into = id.map(|id| (&mut builder, id));
+                accept(cfg, &cache, &gate, feed, prev.as_ref(), f, opts, now, into)
+            });
+        if !matches!(result, Ok(Accepted { parsed: true, .. })) {
+            builder.rollback(mark);
+            if let Some(id) = id {
+                if let Err(e) = stream::parse_cached(&cache, feed, &mut builder, id, &gate) {
+                    log::warn!("feed {}: {e}", feed.name);
+                }
+            }
+        }
         let status = match result {
             Ok(Accepted {
                 outcome,
                 meta,
                 rejected_lines,
                 refused,
+                ..
             }) => {
                 if !refused.is_empty() {
                     log::info!(
@@ -271,7 +297,7 @@ pub fn run(
         };
         statuses.push(status);
     }
-    let set = build_from_cache(cfg, &gate, &cache)?;
+    let set = builder.build(&gate);
     let report = SyncReport {
         time: now,
         feeds: statuses,
@@ -284,6 +310,10 @@ pub fn run(
     Ok((report, set))
 }
 
+/// Downloads up to this size are parsed once, straight into the set; a
+/// bigger one is parsed for its counts and read back from the cache.
+const PARSE_ONCE_MAX: usize = 4 << 20;
+
 /// A download that became the copy in use.
 struct Accepted {
     outcome: Outcome,
@@ -293,6 +323,8 @@ struct Accepted {
     rejected_lines: usize,
     /// Its entries refused by policy, by reason.
     refused: Vec<Tally>,
+    /// True when the copy was parsed into the caller's set.
+    parsed: bool,
 }
 
 /// Parses, guards and stores one download. Returns what is now in use;
@@ -308,6 +340,7 @@ fn accept(
     download: Download,
     opts: &SyncOptions,
     now: u64,
+    into: Option<(&mut SetBuilder, FeedId)>,
 ) -> Result<Accepted, (Outcome, String)> {
     let failed = |e: String| (Outcome::Failed, e);
     let (body, validators) = match download.fetched {
@@ -318,6 +351,7 @@ fn accept(
                     meta: m.clone(),
                     rejected_lines: 0,
                     refused: Vec::new(),
+                    parsed: false,
                 })
             }
             // A 304 without a cached copy means the cache was lost:
@@ -345,9 +379,23 @@ fn accept(
         prev.and_then(|p| p.signed_at),
     )
     .map_err(failed)?;
-    let mut trial = SetBuilder::new();
-    let id = trial.add_feed(&feed.name);
-    let report = parse_feed(&body, feed.format, feed.kind, &mut trial, id, gate)
+    // Parsed once, into the set being built when there is one (the
+    // caller rolls it back if the copy is not accepted after all); a DoH
+    // feed's copy only needs its counts here.
+    let mut trial = SetBuilder::keeping(Keep::Nothing);
+    // A big body is not held next to its indicators: it is only counted
+    // here, and read back from the cache in pieces once it is freed (one
+    // parse more, a body's worth less at the peak: 1M domains are 23 MB).
+    let into = into.filter(|_| body.len() <= PARSE_ONCE_MAX);
+    let parsed = into.is_some();
+    let (builder, id) = match into {
+        Some((b, id)) => (b, id),
+        None => {
+            let id = trial.add_feed(&feed.name);
+            (&mut trial, id)
+        }
+    };
+    let report = parse_feed(&body, feed.format, feed.kind, builder, id, gate)
         .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?;
     let entries = report.counts.accepted() as u64;
     guard(prev, entries, feed, cfg.main.max_shrink, opts.force)
@@ -359,12 +407,9 @@ fn accept(
         entries,
         bytes: body.len() as u64,
         signed_at,
+        domains: Some(report.counts.domains as u64),
     };
-    let unchanged = cache
-        .body(&feed.name, body.len() + 1)
-        .ok()
-        .flatten()
-        .is_some_and(|b| b == body);
+    let unchanged = cache.holds(&feed.name, &body);
     let meta = if unchanged {
         // Keep the original acceptance time: the content is as old as it was.
         CacheMeta {
@@ -387,13 +432,30 @@ fn accept(
         meta,
         rejected_lines: report.counts.rejected,
         refused: report.refusals,
+        parsed,
     })
 }
 
 /// Builds the set from every enabled feed's last accepted copy — what
 /// `sync` installs and what `apply` installs at boot without network.
 pub fn build_from_cache(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
-    build_cached(cfg, gate, cache, false)
+    build_cached(cfg, gate, cache, false, Keep::All)
+}
+
+/// [`build_from_cache`] for the daemon: IP attribution, and the domains
+/// as fingerprints for the sinkhole (no names: a third of the memory).
+pub fn build_for_daemon(cfg: &Config, gate: &Gate, cache: &FeedCache) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, false, Keep::Serve)
+}
+
+/// [`build_from_cache`] with only the blocked IP ranges and the counts:
+/// what `apply` installs at boot.
+pub fn build_ranges_from_cache(
+    cfg: &Config,
+    gate: &Gate,
+    cache: &FeedCache,
+) -> Result<IndicatorSet, StateError> {
+    build_cached(cfg, gate, cache, false, Keep::IpRanges)
 }
 
 /// The DoH resolver set from every enabled `target doh` feed's last
@@ -403,25 +465,34 @@ pub fn build_doh_from_cache(
     gate: &Gate,
     cache: &FeedCache,
 ) -> Result<IndicatorSet, StateError> {
-    build_cached(cfg, gate, cache, true)
+    build_cached(cfg, gate, cache, true, Keep::IpRanges)
 }
 
-fn build_cached(cfg: &Config, gate: &Gate, cache: &FeedCache, doh: bool) -> Result<IndicatorSet, StateError> {
-    let mut builder = SetBuilder::new();
+/// The domains the last accepted copies held (0 for copies cached before
+/// the count was kept: the table then grows as it fills).
+fn expected_domains(cfg: &Config, cache: &FeedCache, doh: bool) -> usize {
+    cfg.feeds
+        .iter()
+        .filter(|f| f.enabled && f.doh == doh)
+        .filter_map(|f| cache.meta(&f.name)?.domains)
+        .sum::<u64>() as usize
+}
+
+fn build_cached(
+    cfg: &Config,
+    gate: &Gate,
+    cache: &FeedCache,
+    doh: bool,
+    keep: Keep,
+) -> Result<IndicatorSet, StateError> {
+    let mut builder = SetBuilder::keeping(keep);
+    builder.expect_domains(expected_domains(cfg, cache, doh));
     for feed in cfg.feeds.iter().filter(|f| f.enabled && f.doh == doh) {
         let id = builder.add_feed(&feed.name);
-        let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
-        let body = match cache.body(&feed.name, limit) {
-            Ok(Some(b)) => b,
-            Ok(None) => continue,
-            Err(e) => {
-                // A corrupt cache entry loses one feed, not the whole set.
-                log::warn!("feed {}: {e}", feed.name);
-                continue;
-            }
-        };
-        if let Err(e) = parse_feed(&body, feed.format, feed.kind, &mut builder, id, gate) {
-            log::warn!("feed {}: cached copy {e}", feed.name);
+        match stream::parse_cached(cache, feed, &mut builder, id, gate) {
+            Ok(_) => {}
+            // A corrupt cache entry loses one feed, not the whole set.
+            Err(e) => log::warn!("feed {}: {e}", feed.name),
         }
     }
     Ok(builder.build(gate))
