@@ -76,7 +76,7 @@ config() {
   mkdir -p "$d/state" "$d/run"
   {
     printf "config iocguard 'main'\n\toption state_dir '%s'\n\toption run_dir '%s'\n\toption force_dns '0'\n" "$d/state" "$d/run"
-    printf "config dns 'dns'\n\tlist listen '127.0.0.1:%s'\n\toption rate_limit '0'\n" "$PORT"
+    printf "config dns 'dns'\n\toption mode 'front'\n\tlist listen '127.0.0.1:%s'\n\toption rate_limit '0'\n" "$PORT"
     local i=0
     for f in "$@"; do
       i=$((i + 1))

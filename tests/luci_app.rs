@@ -268,6 +268,20 @@ fn the_admin_finds_acknowledges_and_reports_infected_hosts_in_luci() {
     r.ok("iocguard sync");
     // Exit 0: the table is installed.
     assert!(r.wait_for("iocguard status >/dev/null", Duration::from_secs(10)));
+    // The package's default DNS mode is `behind`: dnsmasq answers the LAN
+    // on port 53 and forwards to the daemon once the init script's guard
+    // has wired it (tests/openwrt_kit.rs covers that wiring in detail).
+    r.ok("/etc/init.d/dnsmasq start");
+    assert!(
+        r.wait_for(
+            "[ \"$(uci -q get dhcp.@dnsmasq[0].iocguard_mode)\" = behind ] && \
+             grep -qs '^server=127.0.0.1#5354$' /var/etc/dnsmasq.conf.* && \
+             ! ps w | grep -q '[d]nsmasq.sh' && pidof dnsmasq >/dev/null",
+            Duration::from_secs(30)
+        ),
+        "dnsmasq was not wired to the daemon\n{}",
+        r.log_tail()
+    );
 
     let up = r.client("up", "wan");
     ip(&["-n", &up, "addr", "add", "192.0.2.1/24", "dev", "wan0p"]);
