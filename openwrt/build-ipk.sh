@@ -116,12 +116,8 @@ done
 LC_ALL=C sort -o "$ctrl/conffiles" "$ctrl/conffiles"
 find "$data" -type d -exec chmod 0755 {} +
 
-tarc() { # tarc DIR [MEMBERS…] -> gzip'd tar on stdout
-  local dir=$1
-  shift
-  tar -C "$dir" --format=gnu --numeric-owner --owner=0 --group=0 --sort=name \
-    --mtime="@$SOURCE_DATE_EPOCH" -cf - "${@:-.}" | gzip -n -9
-}
+# shellcheck source=openwrt/ipk.sh
+. openwrt/ipk.sh
 tarc "$data" >"$work/data.tar.gz"
 installed_size=$(gzip -dc "$work/data.tar.gz" | wc -c)
 
@@ -158,11 +154,8 @@ if [ -n "$stage" ]; then
 fi
 tarc "$ctrl" >"$work/control.tar.gz"
 
-echo 2.0 >"$work/debian-binary"
-chmod 0644 "$work/debian-binary" "$work/data.tar.gz" "$work/control.tar.gz"
 mkdir -p "$out"
 ipk=$out/${name}_${version}_${arch}.ipk
-tarc "$work" ./debian-binary ./data.tar.gz ./control.tar.gz >"$ipk.tmp"
-mv "$ipk.tmp" "$ipk"
+pack_ipk "$work" "$ipk"
 echo "build-ipk: $ipk ($(stat -c %s "$ipk") bytes, installed $installed_size bytes, binary $(stat -c %s "$bin"))" >&2
 case $ipk in /*) echo "$ipk" ;; *) echo "$root/$ipk" ;; esac

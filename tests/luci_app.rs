@@ -15,11 +15,11 @@
 mod common;
 
 use common::browser::Browser;
-use common::owrt::Router;
+use common::owrt::{build, Router};
 use common::require::{require, Need};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// A DHCP hostname that would run script if a page put it in as markup
@@ -30,26 +30,6 @@ const MAC_B: &str = "02:00:00:00:01:0b";
 const LUCI: &str = "http://192.168.1.1/cgi-bin/luci";
 /// An ack note with markup and shell syntax: stored and shown verbatim.
 const NOTE: &str = "reimaged by <b>IT</b> $(touch /tmp/pwned1) `touch /tmp/pwned2`; touch /tmp/pwned3 '";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs a build script of the repo; its last stdout line is a path.
-fn build(args: &[&str]) -> Vec<PathBuf> {
-    let o = Command::new("bash")
-        .args(args)
-        .current_dir(repo())
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{args:?} failed");
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(PathBuf::from)
-        .collect()
-}
 
 fn ip(args: &[&str]) {
     let o = Command::new("ip").args(args).output().unwrap();

@@ -6,32 +6,12 @@
 
 mod common;
 
-use common::owrt::Router;
+use common::owrt::{build, repo, Router};
 use common::require::{require, Need};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs a build script of the repo; its last stdout line is a path.
-fn build(args: &[&str]) -> Vec<PathBuf> {
-    let o = Command::new("bash")
-        .args(args)
-        .current_dir(repo())
-        .stderr(Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{args:?} failed");
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(PathBuf::from)
-        .collect()
-}
 
 /// The strings the app translates: `_('…')` in the views and the menu
 /// titles (as `i18n-scan.py` collects them for the .pot).
@@ -306,7 +286,9 @@ fn the_app_installs_and_removes_with_apk_on_the_kit() {
 fn the_app_build_script_is_shellcheck_clean() {
     require(&[Need::Shellcheck]);
     let o = Command::new("shellcheck")
-        .arg(repo().join("openwrt/luci-app-iocguard/build.sh"))
+        .arg("-x")
+        .arg("openwrt/luci-app-iocguard/build.sh")
+        .current_dir(repo())
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));

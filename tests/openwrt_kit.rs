@@ -366,19 +366,7 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
     ]);
     let dir = Scratch::new("life");
     let ipk = build_ipk(&dir.0);
-    let r = Router::start();
-    // What the image's own packages would provide; forwarding as OpenWrt's
-    // sysctl defaults set it.
-    r.provide(&[
-        "nftables-json",
-        "kmod-nft-core",
-        "kmod-nft-nat",
-        "kmod-nft-fib",
-        "kmod-nfnetlink-log",
-        "ca-bundle",
-    ]);
-    r.ok("sysctl -w net.ipv4.ip_forward=1 >/dev/null");
-    r.ok("/etc/init.d/network start; /etc/init.d/firewall start; /etc/init.d/dnsmasq start");
+    let r = booted_router();
     assert!(
         r.wait_for(
             "pidof dnsmasq && ip -4 addr show lan0 | grep -q 192.168.1.1",
@@ -625,11 +613,10 @@ fn the_default_install_keeps_the_lans_dns_working_through_its_whole_lifecycle() 
     assert!(r.sh("uci -q get firewall.iocguard").stdout.is_empty());
 }
 
-/// The router of the other tests with the WAN up, the ISP answering, the
-/// package installed and the feed configured; returns the LAN client's
-/// namespace.
-fn installed_router(dir: &Path) -> (Router, Isp, String) {
-    let ipk = build_ipk(dir);
+/// A fresh router with what the image's own packages would provide,
+/// forwarding on as OpenWrt's sysctl defaults set it, and its network,
+/// firewall and dnsmasq started.
+fn booted_router() -> Router {
     let r = Router::start();
     r.provide(&[
         "nftables-json",
@@ -641,6 +628,15 @@ fn installed_router(dir: &Path) -> (Router, Isp, String) {
     ]);
     r.ok("sysctl -w net.ipv4.ip_forward=1 >/dev/null");
     r.ok("/etc/init.d/network start; /etc/init.d/firewall start; /etc/init.d/dnsmasq start");
+    r
+}
+
+/// The router of the other tests with the WAN up, the ISP answering, the
+/// package installed and the feed configured; returns the LAN client's
+/// namespace.
+fn installed_router(dir: &Path) -> (Router, Isp, String) {
+    let ipk = build_ipk(dir);
+    let r = booted_router();
     r.ok("uci add_list dhcp.@dnsmasq[0].rebind_domain=benign.example && uci commit dhcp && /etc/init.d/dnsmasq restart");
     let up = r.client("up", "wan");
     let isp = start_isp(&r, &up, dir);

@@ -78,12 +78,8 @@ printf '%s\n' '#!/bin/sh' '[ -n "${IPKG_INSTROOT}" ] && exit 0' \
   'rm -f /tmp/luci-indexcache.* /tmp/luci-indexcache' 'rm -rf /tmp/luci-modulecache/' \
   '/etc/init.d/rpcd reload 2>/dev/null' 'exit 0' >"$postinst"
 
-tarc() { # tarc DIR [MEMBERS…] -> gzip'd tar on stdout
-  local dir=$1
-  shift
-  tar -C "$dir" --format=gnu --numeric-owner --owner=0 --group=0 --sort=name \
-    --mtime="@$SOURCE_DATE_EPOCH" -cf - "${@:-.}" | gzip -n -9
-}
+# shellcheck source=openwrt/ipk.sh
+. "$root/openwrt/ipk.sh"
 tarc "$data" >"$work/data.tar.gz"
 installed_size=$(gzip -dc "$work/data.tar.gz" | wc -c)
 {
@@ -103,11 +99,9 @@ cp "$postinst" "$ctrl/postrm"
 chmod 0644 "$ctrl/control"
 chmod 0755 "$ctrl/postinst" "$ctrl/postrm"
 tarc "$ctrl" >"$work/control.tar.gz"
-echo 2.0 >"$work/debian-binary"
 mkdir -p "$out"
 ipk=$out/${name}_${version}_all.ipk
-tarc "$work" ./debian-binary ./data.tar.gz ./control.tar.gz >"$ipk.tmp"
-mv "$ipk.tmp" "$ipk"
+pack_ipk "$work" "$ipk"
 case $ipk in /*) echo "$ipk" ;; *) echo "$root/$ipk" ;; esac
 
 if [ -z "$apk" ]; then

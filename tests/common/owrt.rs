@@ -225,3 +225,25 @@ impl Drop for Router {
             .output();
     }
 }
+
+/// The repository's root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs a build script of the repo (`bash ARGS…` in its root, stderr
+/// shown); the lines it prints on stdout, each a path it wrote.
+pub fn build(args: &[&str]) -> Vec<PathBuf> {
+    let o = Command::new("bash")
+        .args(args)
+        .current_dir(repo())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{args:?} failed");
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(PathBuf::from)
+        .collect()
+}
