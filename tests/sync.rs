@@ -354,3 +354,81 @@ fn signed_feeds_are_verified_and_replays_refused() {
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["v4_entries"], 25);
 }
+
+/// `n` listed lines, more than 4 MiB from ~200k on: domains and IPv4
+/// hosts, told apart by `tag`.
+fn big(n: u32, tag: &str) -> String {
+    (0..n)
+        .map(|i| match i % 2 {
+            0 => format!("c2-{i}-{tag}.example.com\n"),
+            _ => format!("11.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255),
+        })
+        .collect()
+}
+
+#[test]
+fn a_big_download_is_staged_and_only_an_accepted_one_replaces_the_copy() {
+    let env = Env::new("big");
+    let body = big(400_000, "a");
+    assert!(body.len() > 6 << 20, "above the 4 MiB parsed from memory");
+    let a = env.feed("a.txt", &body);
+    let cfg = env.config(&[("a", &a)], "\toption max_shrink '50'");
+    let cfg_text = fs::read_to_string(&cfg).unwrap().replace(
+        "config feed 'a'\n",
+        "config feed 'a'\n\toption max_entries '2000000'\n\toption max_bytes '268435456'\n",
+    );
+    fs::write(&cfg, cfg_text).unwrap();
+    let copy = env.dir.join("state/feeds/a.z");
+    let staged = env.dir.join("state/feeds/a.z.new");
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (json["v4_entries"].as_u64(), json["domains"].as_u64()),
+        (Some(200_000), Some(200_000)),
+        "{json}"
+    );
+    assert!(copy.exists() && !staged.exists());
+    let accepted = fs::read(&copy).unwrap();
+
+    // The same again: unchanged, nothing written.
+    fs::write(&a, &body).unwrap();
+    let (code, json, _) = env.sync(&cfg, &[]);
+    assert_eq!(
+        (code, json["feeds"][0]["outcome"].as_str()),
+        (0, Some("unchanged")),
+        "{json}"
+    );
+    assert_eq!(fs::read(&copy).unwrap(), accepted);
+
+    // Shrunk by 75 %: refused; the copy and the set stay, nothing staged.
+    fs::write(&a, big(100_000, "b")).unwrap();
+    sync_refused(&env, &cfg, &[], "shrank from 400000 to 100000", 200_000);
+    assert_eq!(fs::read(&copy).unwrap(), accepted);
+    assert!(!staged.exists(), "a refused copy is removed");
+
+    // Mostly garbage: not a list; same.
+    let garbage: String = (0..400_000).map(|i| format!("no good line {i}!\n")).collect();
+    fs::write(&a, format!("{}{garbage}", big(100_000, "c"))).unwrap();
+    sync_fails(&env, &cfg, &[], "", 200_000);
+    assert_eq!(fs::read(&copy).unwrap(), accepted);
+    assert!(!staged.exists());
+
+    // A block of garbage that one piece alone would refuse, in a body
+    // that is a list: accepted, with those lines counted as rejected.
+    let block: String = (0..60_000).map(|i| format!("junk {i}!\n")).collect();
+    let body = big(400_000, "d");
+    let (head, tail) = body.split_at(body.len() / 2);
+    let cut = head.rfind('\n').unwrap() + 1;
+    fs::write(&a, format!("{}{block}{}{tail}", &head[..cut], &head[cut..])).unwrap();
+    let (code, json, err) = env.sync(&cfg, &[]);
+    assert_eq!(code, 0, "{err} {json}");
+    assert_eq!(json["feeds"][0]["outcome"], "updated", "{json}");
+    assert_eq!(json["feeds"][0]["rejected_lines"], 60_000, "{json}");
+    assert_eq!(
+        (json["v4_entries"].as_u64(), json["domains"].as_u64()),
+        (Some(200_000), Some(200_000)),
+        "{json}"
+    );
+    assert_ne!(fs::read(&copy).unwrap(), accepted);
+    assert!(!staged.exists());
+}

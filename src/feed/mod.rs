@@ -19,5 +19,5 @@ pub mod testutil;
 
 pub use error::FeedError;
 pub use format::Format;
-pub use parse::{parse_feed, FeedReport};
+pub use parse::{not_a_list, parse_feed, FeedReport};
 pub use sink::{tallies, Counts, Findings, Rejected, Sink, Tally};

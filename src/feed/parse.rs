@@ -30,6 +30,40 @@ pub struct FeedReport {
     pub notes: Vec<String>,
 }
 
+/// True when a body with these counts is refused whole: most of its
+/// entries make no sense in the format (a wrong format, a broken
+/// generator, prose). Well-formed indicators that the gate refuses
+/// (bogons, `0.0.0.0/0`, public suffixes) say the body *is* a list; they
+/// are dropped one by one, so 14 bogons cannot stop 3 real C2 addresses
+/// from being blocked.
+pub fn not_a_list(counts: &Counts) -> bool {
+    let total = counts.accepted() + counts.rejected;
+    let malformed = counts.malformed();
+    malformed > 0 && malformed * 2 > total && malformed >= 3
+        || (counts.accepted() == 0 && counts.refused == 0 && malformed > 0)
+}
+
+impl FeedReport {
+    /// Adds the report of the next piece of the same body, whose first
+    /// line is line `offset + 1` of the whole.
+    pub fn absorb(&mut self, piece: FeedReport, offset: u32) {
+        self.counts.add(&piece.counts);
+        let room = super::sink::MAX_REJECTS_KEPT.saturating_sub(self.rejected.len());
+        self.rejected
+            .extend(piece.rejected.into_iter().take(room).map(|mut r| {
+                r.line = r.line.saturating_add(offset);
+                r
+            }));
+        super::sink::merge_tallies(&mut self.refusals, piece.refusals);
+        super::sink::merge_tallies(&mut self.skips, piece.skips);
+        for n in piece.notes {
+            if !self.notes.contains(&n) {
+                self.notes.push(n);
+            }
+        }
+    }
+}
+
 /// Parses `body` as one feed into `builder`.
 ///
 /// `format` overrides detection. On `Err`, nothing of this feed is left in
@@ -61,14 +95,7 @@ pub fn parse_feed(
     let counts = found.counts;
     let total = counts.accepted() + counts.rejected;
     let malformed = counts.malformed();
-    // Refuse the body only when it is not a list: most of its entries make
-    // no sense in the format (a wrong format, a broken generator, prose).
-    // Well-formed indicators that the gate refuses (bogons, `0.0.0.0/0`,
-    // public suffixes) say the body *is* a list; they are dropped one by
-    // one, so 14 bogons cannot stop 3 real C2 addresses from being blocked.
-    if malformed > 0 && malformed * 2 > total && malformed >= 3
-        || (counts.accepted() == 0 && counts.refused == 0 && malformed > 0)
-    {
+    if not_a_list(&counts) {
         let first = found
             .rejected
             .iter()

@@ -78,6 +78,25 @@ fn tally(tallies: &mut Vec<Tally>, reason: &str) {
     }
 }
 
+/// Adds `from`'s counts into `into`, under the same cap as [`tally`].
+pub fn merge_tallies(into: &mut Vec<Tally>, from: Vec<Tally>) {
+    for t in from {
+        let known = into.iter().any(|k| k.reason == t.reason);
+        let reason = if into.len() >= MAX_TALLIES - 1 && !known {
+            "other"
+        } else {
+            &t.reason
+        };
+        match into.iter_mut().find(|k| k.reason == reason) {
+            Some(k) => k.count += t.count,
+            None => into.push(Tally {
+                reason: reason.to_string(),
+                count: t.count,
+            }),
+        }
+    }
+}
+
 /// Per-feed counts.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
@@ -99,6 +118,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds another piece's counts.
+    pub fn add(&mut self, o: &Counts) {
+        self.v4 += o.v4;
+        self.v6 += o.v6;
+        self.domains += o.domains;
+        self.rejected += o.rejected;
+        self.refused += o.refused;
+        self.skipped += o.skipped;
+    }
+
     /// All accepted entries.
     pub fn accepted(&self) -> usize {
         self.v4 + self.v6 + self.domains

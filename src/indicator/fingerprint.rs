@@ -165,13 +165,20 @@ impl FingerprintTable {
     /// Drops every fingerprint of `feed` (rare: a cached copy read in
     /// pieces turned out unusable as a whole), rebuilding the table.
     pub fn remove_feed(&mut self, feed: u16) {
-        let keep: Vec<(u64, u16)> = (0..self.keys.len())
-            .filter(|&i| self.keys[i] != 0 && self.feeds.get(i) != feed)
-            .map(|i| (self.keys[i], self.feeds.get(i)))
-            .collect();
-        let mut t = Self::with_capacity(keep.len());
-        for (k, f) in keep {
-            t.insert(k, f);
+        let owned = |i: usize| self.keys[i] != 0 && self.feeds.get(i) == feed;
+        if !(0..self.keys.len()).any(owned) {
+            return;
+        }
+        // As many slots as before: the table was sized for what is still
+        // to come (the expected count of every feed).
+        let slots = self.keys.len();
+        let mut t = FingerprintTable {
+            keys: vec![0; slots],
+            feeds: Feeds::zeroed(slots),
+            len: 0,
+        };
+        for i in (0..slots).filter(|&i| self.keys[i] != 0 && self.feeds.get(i) != feed) {
+            t.insert(self.keys[i], self.feeds.get(i));
         }
         *self = t;
     }

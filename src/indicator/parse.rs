@@ -43,9 +43,7 @@ pub fn parse_indicator(raw: &str) -> Result<Indicator, TokenError> {
     }
     // Fast path for the bulk of every list: a bare name or address with
     // nothing to refang, strip or split.
-    if raw
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_')
+    if raw.bytes().all(super::domain::is_host_byte)
         && !raw.starts_with('.')
         && !raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp"))
     {

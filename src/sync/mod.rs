@@ -12,11 +12,12 @@ use crate::exit::Exit;
 use crate::feed::{parse_feed, FeedError, Tally};
 use crate::fetch::Fetched;
 use crate::indicator::{FeedId, Gate, IndicatorSet, Keep, SetBuilder};
-use crate::state::{CacheMeta, FeedCache, StateError};
+use crate::state::{CacheMeta, FeedCache, StateError, Stored};
 use serde::{Deserialize, Serialize};
 pub use summary::{feed_summaries, FeedSummary};
 use verify::verify;
 
+pub mod backwards;
 pub mod install;
 pub mod source;
 pub mod stream;
@@ -251,6 +252,8 @@ pub fn run(
         if !matches!(result, Ok(Accepted { parsed: true, .. })) {
             builder.rollback(mark);
             if let Some(id) = id {
+                // A big download read back in pieces committed them.
+                builder.forget_fingerprints(id);
                 if let Err(e) = stream::parse_cached(&cache, feed, &mut builder, id, &gate) {
                     log::warn!("feed {}: {e}", feed.name);
                 }
@@ -310,8 +313,9 @@ pub fn run(
     Ok((report, set))
 }
 
-/// Downloads up to this size are parsed once, straight into the set; a
-/// bigger one is parsed for its counts and read back from the cache.
+/// Downloads up to this size are parsed from memory, straight into the
+/// set; a bigger one is staged on flash compressed, freed, and parsed back
+/// from there in pieces.
 const PARSE_ONCE_MAX: usize = 4 << 20;
 
 /// A download that became the copy in use.
@@ -364,6 +368,7 @@ fn accept(
         },
         Fetched::Body { bytes, validators } => (bytes, validators),
     };
+    let mut body = body;
     // An error page says more about what went wrong than the signature
     // mismatch it also causes, so look at the body's shape first.
     let not_a_list = crate::feed::text::decode(&body)
@@ -383,10 +388,6 @@ fn accept(
     // caller rolls it back if the copy is not accepted after all); a DoH
     // feed's copy only needs its counts here.
     let mut trial = SetBuilder::keeping(Keep::Nothing);
-    // A big body is not held next to its indicators: it is only counted
-    // here, and read back from the cache in pieces once it is freed (one
-    // parse more, a body's worth less at the peak: 1M domains are 23 MB).
-    let into = into.filter(|_| body.len() <= PARSE_ONCE_MAX);
     let parsed = into.is_some();
     let (builder, id) = match into {
         Some((b, id)) => (b, id),
@@ -395,8 +396,47 @@ fn accept(
             (&mut trial, id)
         }
     };
-    let report = parse_feed(&body, feed.format, feed.kind, builder, id, gate)
-        .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?;
+    // A copy of another size differs: no need to inflate it to know.
+    let unchanged = prev.is_some_and(|p| p.bytes == body.len() as u64) && cache.holds(&feed.name, &body);
+    let bytes = body.len() as u64;
+    let mut staged = None;
+    let report = if body.len() <= PARSE_ONCE_MAX {
+        parse_feed(&body, feed.format, feed.kind, builder, id, gate)
+            .map_err(|e: FeedError| failed(format!("{} {e}", feed.url)))?
+    } else {
+        // A big body is not held next to its indicators (1M domains are
+        // 23 MB of text): it is written compressed beside the accepted
+        // copy (or is that copy), then parsed from its end as it is
+        // freed; a format that must be read in order, or a body refused
+        // somewhere, is read back from that copy instead.
+        if !unchanged {
+            staged = Some(
+                cache
+                    .stage(&feed.name, &body)
+                    .map_err(|e| failed(e.to_string()))?,
+            );
+        }
+        let body = std::mem::take(&mut body);
+        let mark = builder.mark();
+        let quick = backwards::line_format(&body, feed.format)
+            .and_then(|f| backwards::parse_backwards(body, f, feed.kind, builder, id, gate));
+        let copy: &dyn Stored = match &staged {
+            Some(s) => s,
+            None => &cache.copy(&feed.name),
+        };
+        if let Some(r) = quick {
+            r
+        } else {
+            builder.rollback(mark);
+            builder.forget_fingerprints(id);
+            stream::parse_stored(copy, feed, builder, id, gate)
+                .map_err(|e| match e {
+                    stream::CachedError::Feed(e) => failed(format!("{} {e}", feed.url)),
+                    e => failed(e.to_string()),
+                })?
+                .ok_or_else(|| failed(format!("{}: the copy written a moment ago is gone", feed.name)))?
+        }
+    };
     let entries = report.counts.accepted() as u64;
     guard(prev, entries, feed, cfg.main.max_shrink, opts.force)
         .map_err(|e| (Outcome::Refused, format!("{} {e}", feed.url)))?;
@@ -405,11 +445,10 @@ fn accept(
         last_modified: validators.last_modified,
         accepted_at: now,
         entries,
-        bytes: body.len() as u64,
+        bytes,
         signed_at,
         domains: Some(report.counts.domains as u64),
     };
-    let unchanged = cache.holds(&feed.name, &body);
     let meta = if unchanged {
         // Keep the original acceptance time: the content is as old as it was.
         CacheMeta {
@@ -419,9 +458,12 @@ fn accept(
     } else {
         meta
     };
-    cache
-        .store(&feed.name, &body, &meta)
-        .map_err(|e| failed(e.to_string()))?;
+    let stored = match staged {
+        Some(s) => s.commit(&meta),
+        None if unchanged => cache.store_unchanged(&feed.name, &meta).map(|_| ()),
+        None => cache.store_new(&feed.name, &body, &meta),
+    };
+    stored.map_err(|e| failed(e.to_string()))?;
     let outcome = if unchanged {
         Outcome::Unchanged
     } else {

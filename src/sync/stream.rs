@@ -16,15 +16,15 @@
 //! same as reading it whole, only the memory differs.
 
 use crate::config::FeedConfig;
-use crate::feed::{detect, parse_feed, text, Format};
+use crate::feed::{detect, not_a_list, parse_feed, text, FeedReport, Format};
 use crate::indicator::{FeedId, Gate, SetBuilder};
-use crate::state::{FeedCache, StateError};
+use crate::state::{FeedCache, StateError, Stored};
 
 /// Bytes of whole lines handed to the parser at once.
 pub const PIECE: usize = 1 << 20;
 
 /// Formats whose lines are independent of each other.
-fn line_independent(f: Format) -> bool {
+pub fn line_independent(f: Format) -> bool {
     matches!(
         f,
         Format::Plain
@@ -59,14 +59,29 @@ pub fn parse_cached(
     id: FeedId,
     gate: &Gate,
 ) -> Result<bool, CachedError> {
+    Ok(parse_stored(&cache.copy(&feed.name), feed, builder, id, gate)?.is_some())
+}
+
+/// Parses a stored copy of `feed` into `builder` as feed `id`, in
+/// pieces where its format allows, and reports it as [`parse_feed`]
+/// would report the whole body. `None` when there is no copy.
+pub fn parse_stored(
+    copy: &dyn Stored,
+    feed: &FeedConfig,
+    builder: &mut SetBuilder,
+    id: FeedId,
+    gate: &Gate,
+) -> Result<Option<FeedReport>, CachedError> {
     let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
     let mark = builder.mark();
     let mut pending: Vec<u8> = Vec::new();
     let mut format = feed.format;
     let mut whole = false;
     let mut refused = false;
-    let mut pieces = 0usize;
-    let found = cache.stream(&feed.name, limit, |out| {
+    let mut report: Option<FeedReport> = None;
+    // Lines before the pending bytes, for the line numbers of rejects.
+    let mut lines_before = 0u32;
+    let found = copy.stream(limit, &mut |out| {
         pending.extend_from_slice(out);
         if whole || pending.len() < PIECE {
             return true;
@@ -90,25 +105,48 @@ pub fn parse_cached(
             whole = true;
             return true;
         }
-        if parse_feed(lines, Some(f), feed.kind, builder, id, gate).is_err() {
-            refused = true;
-            return false;
+        match parse_feed(lines, Some(f), feed.kind, builder, id, gate) {
+            Ok(r) => absorb(&mut report, r, lines_before),
+            Err(_) => {
+                refused = true;
+                return false;
+            }
         }
-        pieces += 1;
+        lines_before = lines_before.saturating_add(count_lines(lines));
         pending.drain(..=cut);
         true
     })?;
     if found.is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     if !refused {
-        if pieces == 0 {
+        match report {
             // Small, or a format read whole: exactly as before.
-            parse_feed(&pending, feed.format, feed.kind, builder, id, gate)?;
-            return Ok(true);
-        }
-        if parse_feed(&pending, format, feed.kind, builder, id, gate).is_ok() {
-            return Ok(true);
+            None => {
+                return Ok(Some(parse_feed(
+                    &pending,
+                    feed.format,
+                    feed.kind,
+                    builder,
+                    id,
+                    gate,
+                )?))
+            }
+            Some(mut r) => {
+                r.detected = feed.format.is_none();
+                if pending.is_empty() {
+                    if !not_a_list(&r.counts) {
+                        return Ok(Some(r));
+                    }
+                } else if let Ok(last) = parse_feed(&pending, format, feed.kind, builder, id, gate) {
+                    r.absorb(last, lines_before);
+                    // Pieces that each pass can still add up to a body
+                    // that is refused whole: then the whole decides.
+                    if !not_a_list(&r.counts) {
+                        return Ok(Some(r));
+                    }
+                }
+            }
         }
     }
     // A piece was refused: read the copy whole, as it was accepted. The
@@ -116,9 +154,33 @@ pub fn parse_cached(
     builder.rollback(mark);
     builder.forget_fingerprints(id);
     drop(pending);
-    let body = cache.body(&feed.name, limit)?.unwrap_or_default();
-    parse_feed(&body, feed.format, feed.kind, builder, id, gate)?;
-    Ok(true)
+    let body = copy.body(limit)?.unwrap_or_default();
+    Ok(Some(parse_feed(
+        &body,
+        feed.format,
+        feed.kind,
+        builder,
+        id,
+        gate,
+    )?))
+}
+
+/// Adds a piece's report to the feed's.
+fn absorb(report: &mut Option<FeedReport>, piece: FeedReport, lines_before: u32) {
+    match report {
+        Some(r) => r.absorb(piece, lines_before),
+        None => {
+            let mut piece = piece;
+            for r in &mut piece.rejected {
+                r.line = r.line.saturating_add(lines_before);
+            }
+            *report = Some(piece);
+        }
+    }
+}
+
+fn count_lines(b: &[u8]) -> u32 {
+    b.iter().filter(|&&c| c == b'\n').count().min(u32::MAX as usize) as u32
 }
 
 #[cfg(test)]
