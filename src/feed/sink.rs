@@ -186,6 +186,14 @@ impl<'a> Sink<'a> {
 
     /// Classifies `value` (found on `line`) and keeps or rejects it.
     pub fn value(&mut self, line: u32, value: &str) {
+        // Most lines of a big feed are names already in canonical form:
+        // they need no `Domain` built (an allocation per name).
+        if let Some(name) = crate::indicator::parse::canonical_name(value) {
+            if self.admits(line, value, Kind::Domain, || self.gate.check_name(name)) {
+                self.builder.push_name(name, self.feed);
+            }
+            return;
+        }
         match parse_indicator(value) {
             Ok(ind) => self.indicator(line, value, ind),
             Err(e) => self.reject(line, value, e),
@@ -194,44 +202,61 @@ impl<'a> Sink<'a> {
 
     /// Keeps `ind` unless the kind filter or the gate refuses it.
     pub fn indicator(&mut self, line: u32, text: &str, ind: Indicator) {
-        let kind = ind.kind();
+        if self.admits(line, text, ind.kind(), || self.gate.check(&ind)) {
+            self.builder.push(ind, self.feed);
+        }
+    }
+
+    /// Whether an indicator of `kind` that `gate` says of passes the kind
+    /// filter and the gate; counts it, or records why not.
+    fn admits(
+        &mut self,
+        line: u32,
+        text: &str,
+        kind: Kind,
+        gate: impl FnOnce() -> Result<(), Refusal>,
+    ) -> bool {
         match (self.kind, kind) {
             (KindFilter::Ip, Kind::Domain) => {
-                return self.refuse(
+                self.refuse(
                     line,
                     text,
                     "domain in a feed of kind ip",
                     "domain in a feed of kind ip",
-                )
+                );
+                return false;
             }
             (KindFilter::Domain, Kind::V4 | Kind::V6) => {
-                return self.refuse(
+                self.refuse(
                     line,
                     text,
                     "IP address in a feed of kind domain",
                     "IP address in a feed of kind domain",
-                )
+                );
+                return false;
             }
             _ => {}
         }
-        if let Err(refusal) = self.gate.check(&ind) {
+        if let Err(refusal) = gate() {
             // A single label (`zone`, `Welcome`) is what a page of prose or
             // a misread format yields far more often than a real TLD entry,
             // so it counts as malformed: it must not make a non-list look
             // like a list of refused names.
-            if let (Refusal::PublicSuffix(name), Indicator::Domain(_)) = (&refusal, &ind) {
+            if let (Refusal::PublicSuffix(name), Kind::Domain) = (&refusal, kind) {
                 if !name.contains('.') {
-                    return self.reject(line, text, refusal);
+                    self.reject(line, text, refusal);
+                    return false;
                 }
             }
-            return self.refuse(line, text, refusal.class(), refusal);
+            self.refuse(line, text, refusal.class(), refusal);
+            return false;
         }
         match kind {
             Kind::V4 => self.counts.v4 += 1,
             Kind::V6 => self.counts.v6 += 1,
             Kind::Domain => self.counts.domains += 1,
         }
-        self.builder.push(ind, self.feed);
+        true
     }
 
     /// Takes `raw` like [`Sink::value`], except that an address range

@@ -94,38 +94,7 @@ impl Domain {
     /// sends anything unusual (IDN, bad labels, numeric TLD) to the full
     /// path, which produces the precise error.
     fn parse_plain_ascii(raw: &str) -> Option<Self> {
-        let b = raw.as_bytes();
-        if b.len() > 253 {
-            return None;
-        }
-        // One table look-up per byte (this runs for each of a million
-        // names): the byte's class, or 0 for anything unusual.
-        let mut label_start = 0;
-        let mut tld_numeric = true;
-        let mut upper = false;
-        for (i, &c) in b.iter().enumerate() {
-            match CLASS[c as usize] {
-                DOT => {
-                    let len = i - label_start;
-                    if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
-                        return None;
-                    }
-                    label_start = i + 1;
-                    tld_numeric = true;
-                }
-                LETTER => tld_numeric = false,
-                UPPER => {
-                    tld_numeric = false;
-                    upper = true;
-                }
-                DIGIT => {}
-                _ => return None,
-            }
-        }
-        let len = b.len() - label_start;
-        if len == 0 || len > 63 || b[b.len() - 1] == b'-' || b[label_start] == b'-' || tld_numeric {
-            return None;
-        }
+        let upper = scan_plain(raw.as_bytes())?;
         Some(Domain(if upper {
             raw.to_ascii_lowercase().into_boxed_str()
         } else {
@@ -178,6 +147,52 @@ static CLASS: [u8; 256] = {
 /// [`super::parse::parse_indicator`].
 pub fn is_host_byte(b: u8) -> bool {
     CLASS[b as usize] != 0
+}
+
+/// `raw` itself when it is a name already in the canonical form
+/// [`Domain::parse`] gives (lowercase ASCII, valid labels, no trailing
+/// dot, a TLD that is not all digits): most feed lines, checked without
+/// building a `Domain`.
+pub fn canonical(raw: &str) -> Option<&str> {
+    (scan_plain(raw.as_bytes()) == Some(false)).then_some(raw)
+}
+
+/// One pass over a plain ASCII name: `Some(has uppercase)` when it is
+/// valid as written but for case; `None` sends anything unusual (IDN, bad
+/// labels, numeric TLD, a trailing dot) to the full path, which gives
+/// the precise error.
+fn scan_plain(b: &[u8]) -> Option<bool> {
+    if b.len() > 253 {
+        return None;
+    }
+    // One table look-up per byte (this runs for each of a million names).
+    let mut label_start = 0;
+    let mut tld_numeric = true;
+    let mut upper = false;
+    for (i, &c) in b.iter().enumerate() {
+        match CLASS[c as usize] {
+            DOT => {
+                let len = i - label_start;
+                if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
+                    return None;
+                }
+                label_start = i + 1;
+                tld_numeric = true;
+            }
+            LETTER => tld_numeric = false,
+            UPPER => {
+                tld_numeric = false;
+                upper = true;
+            }
+            DIGIT => {}
+            _ => return None,
+        }
+    }
+    let len = b.len() - label_start;
+    if len == 0 || len > 63 || b[b.len() - 1] == b'-' || b[label_start] == b'-' || tld_numeric {
+        return None;
+    }
+    Some(upper)
 }
 
 /// The name and each parent, longest first, for any dotted string.

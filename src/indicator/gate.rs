@@ -15,7 +15,7 @@
 use super::domain_table::DomainTable;
 use super::prefix::{merge_ranges, subtract_ranges, Bits};
 use super::suffix::is_public_suffix;
-use super::{Domain, Indicator, Prefix, V4Prefix, V6Prefix};
+use super::{Indicator, Prefix, V4Prefix, V6Prefix};
 
 /// Settings of the gate, from configuration.
 #[derive(Clone, Debug)]
@@ -220,15 +220,16 @@ impl Gate {
         match ind {
             Indicator::V4(p) => check_ip(p, self.min_v4_len, &self.protected_v4, &self.allow_v4),
             Indicator::V6(p) => check_ip(p, self.min_v6_len, &self.protected_v6, &self.allow_v6),
-            Indicator::Domain(d) => self.check_domain(d),
+            Indicator::Domain(d) => self.check_name(d.as_str()),
         }
     }
 
-    fn check_domain(&self, d: &Domain) -> Result<(), Refusal> {
-        if is_public_suffix(d.as_str()) {
-            return Err(Refusal::PublicSuffix(d.to_string()));
+    /// [`Gate::check`] for a domain name in canonical form.
+    pub fn check_name(&self, name: &str) -> Result<(), Refusal> {
+        if is_public_suffix(name) {
+            return Err(Refusal::PublicSuffix(name.to_string()));
         }
-        if let Some((entry, _)) = self.allow_domains.covering(d.as_str()) {
+        if let Some((entry, _)) = self.allow_domains.covering(name) {
             return Err(Refusal::Allowlisted(entry.to_string()));
         }
         Ok(())

@@ -69,6 +69,21 @@ pub fn parse_indicator(raw: &str) -> Result<Indicator, TokenError> {
         .map_err(TokenError::BadDomain)
 }
 
+/// The quick route for what most feed lines hold: a name already in
+/// canonical form, as written (trimmed as [`parse_indicator`] trims).
+/// `None` sends the value through [`parse_indicator`]; where this answers,
+/// that gives `Indicator::Domain` of the same name.
+pub fn canonical_name(raw: &str) -> Option<&str> {
+    let raw = raw.trim_ascii().trim_matches(|c| c == '"' || c == '\'');
+    // Addresses, and defanged URLs, take the full route.
+    if raw.starts_with(|c: char| c.is_ascii_digit())
+        || raw.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp"))
+    {
+        return None;
+    }
+    super::domain::canonical(raw)
+}
+
 /// Undoes the usual defanging of threat-intel reports.
 pub fn refang(s: &str) -> Cow<'_, str> {
     if !s.contains(['[', '(', '{']) && !s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("hxxp")) {
@@ -188,6 +203,54 @@ fn parse_len(whole: &str, l: &str, max: u8) -> Result<u8, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Where the quick route answers, the full one gives the same name.
+    fn same_as_full_route(raw: &str) -> Result<(), TestCaseError> {
+        if let Some(name) = canonical_name(raw) {
+            match parse_indicator(raw) {
+                Ok(Indicator::Domain(d)) => prop_assert_eq!(d.as_str(), name, "{:?}", raw),
+                other => prop_assert!(false, "{:?}: quick {:?}, full {:?}", raw, name, other),
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn the_quick_route_agrees_with_the_full_one(raw in "[ \"'a-zA-Z0-9._:/*\\[\\]-]{0,24}") {
+            same_as_full_route(&raw)?;
+        }
+
+        #[test]
+        fn the_quick_route_agrees_on_name_like_values(
+            labels in proptest::collection::vec("[a-z0-9_-]{0,8}", 1..5),
+            quote in "[\"' ]{0,2}",
+        ) {
+            let raw = format!("{quote}{}{quote}", labels.join("."));
+            same_as_full_route(&raw)?;
+        }
+    }
+
+    #[test]
+    fn the_quick_route_takes_plain_names_only() {
+        assert_eq!(canonical_name(" \"evil.example\" "), Some("evil.example"));
+        for raw in [
+            "Evil.example",
+            "evil.example.",
+            "1.2.3.4",
+            "1a.example",
+            "hxxp.example",
+            "xn--ls8h.example",
+            "a..b",
+            "-a.b",
+            "a.123",
+            "ví.dụ",
+        ] {
+            let quick = canonical_name(raw);
+            assert!(quick.is_none() || raw == "xn--ls8h.example", "{raw}: {quick:?}");
+        }
+    }
 
     fn p(s: &str) -> String {
         parse_indicator(s).unwrap().to_string()

@@ -187,12 +187,19 @@ impl SetBuilder {
             (_, Keep::Nothing) => {}
             (Indicator::V4(p), _) => self.v4.push(Listed::new(p, feed)),
             (Indicator::V6(p), _) => self.v6.push(Listed::new(p, feed)),
-            (Indicator::Domain(_), Keep::IpRanges) => {}
-            (Indicator::Domain(d), Keep::Serve | Keep::Hashes) => {
-                self.fps.push(fingerprint(d.as_str().as_bytes()));
+            (Indicator::Domain(d), _) => self.push_name(d.as_str(), feed),
+        }
+    }
+
+    /// Adds one domain name in canonical form listed by `feed`.
+    pub fn push_name(&mut self, name: &str, feed: FeedId) {
+        match self.keep {
+            Keep::Nothing | Keep::IpRanges => {}
+            Keep::Serve | Keep::Hashes => {
+                self.fps.push(fingerprint(name.as_bytes()));
                 self.fp_feeds.push(feed);
             }
-            (Indicator::Domain(d), _) => self.domains.push(d.as_str(), feed),
+            Keep::All | Keep::Names => self.domains.push(name, feed),
         }
     }
 
