@@ -131,6 +131,8 @@ else
   ok "$(div "$nftr" "$synr")" '>=' 50 || fail "sync peak RSS not 50x under nft -f"
   ok "$(div "$nftw" "$appw")" '>=' 10 || fail "apply not 10x faster than nft -f"
   ok "$(div "$appw" "$ldw")" '<=' 1.5 || fail "apply wall more than 1.5x the loader alone"
+  ok "$(div "$nftw" "$synw")" '>=' 10 || fail "sync not 10x faster than nft -f"
+  ok "$(div "$synw" "$ldw")" '<=' 1.5 || fail "sync wall more than 1.5x the loader alone"
 fi
 
 echo

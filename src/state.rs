@@ -179,7 +179,7 @@ impl FeedCache {
     /// guard refused it; the process died: the next stage overwrites it).
     /// This is what lets `sync` free a big download before parsing it.
     pub fn stage(&self, feed: &str, body: &[u8]) -> Result<Staged<'_>, StateError> {
-        let path = self.dir.join(format!("{feed}.z.new"));
+        let path = self.staged_path(feed);
         write_atomic_with(&path, 0o644, |f| deflate_into(f, body))?;
         Ok(Staged {
             cache: self,
@@ -187,6 +187,16 @@ impl FeedCache {
             path,
             committed: false,
         })
+    }
+
+    fn staged_path(&self, feed: &str) -> PathBuf {
+        self.dir.join(format!("{feed}.z.new"))
+    }
+
+    /// Removes a copy a killed `sync` left staged: it would hold flash
+    /// until the feed next changed.
+    pub fn drop_stale_stage(&self, feed: &str) {
+        let _ = fs::remove_file(self.staged_path(feed));
     }
 
     /// Writes the metadata of the copy in use when it changed (or the body

@@ -390,8 +390,10 @@ fn a_big_download_is_staged_and_only_an_accepted_one_replaces_the_copy() {
     assert!(copy.exists() && !staged.exists());
     let accepted = fs::read(&copy).unwrap();
 
-    // The same again: unchanged, nothing written.
+    // The same again: unchanged, nothing written; a copy a killed sync
+    // left staged is removed.
     fs::write(&a, &body).unwrap();
+    fs::write(&staged, b"left by a killed sync").unwrap();
     let (code, json, _) = env.sync(&cfg, &[]);
     assert_eq!(
         (code, json["feeds"][0]["outcome"].as_str()),

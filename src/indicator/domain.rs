@@ -118,16 +118,19 @@ impl Domain {
     }
 }
 
+// Byte classes, as bits.
 const DOT: u8 = 1;
 /// A lowercase letter, `-` or `_` (anything that makes a label not
 /// numeric; the hyphen's position is checked apart).
 const LETTER: u8 = 2;
-const UPPER: u8 = 3;
-const DIGIT: u8 = 4;
+const UPPER: u8 = 4;
+const DIGIT: u8 = 8;
+/// Not in a plain ASCII name.
+const BAD: u8 = 16;
 
-/// The class of each byte in a plain ASCII name; 0: not in one.
+/// The class of each byte in a plain ASCII name.
 static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+    let mut t = [BAD; 256];
     let mut c = 0;
     while c < 256 {
         t[c] = match c as u8 {
@@ -135,7 +138,7 @@ static CLASS: [u8; 256] = {
             b'a'..=b'z' | b'-' | b'_' => LETTER,
             b'A'..=b'Z' => UPPER,
             b'0'..=b'9' => DIGIT,
-            _ => 0,
+            _ => BAD,
         };
         c += 1;
     }
@@ -146,7 +149,7 @@ static CLASS: [u8; 256] = {
 /// feed (letters, digits, `.`, `-`, `_`): the quick route of
 /// [`super::parse::parse_indicator`].
 pub fn is_host_byte(b: u8) -> bool {
-    CLASS[b as usize] != 0
+    CLASS[b as usize] != BAD
 }
 
 /// `raw` itself when it is a name already in the canonical form
@@ -165,34 +168,37 @@ fn scan_plain(b: &[u8]) -> Option<bool> {
     if b.len() > 253 {
         return None;
     }
-    // One table look-up per byte (this runs for each of a million names).
+    // One table look-up per byte (this runs for each of a million
+    // names), its class bits or-ed together: only a dot branches, so
+    // random letters and digits cost no mispredicted jumps.
+    let mut seen = 0u8;
     let mut label_start = 0;
-    let mut tld_numeric = true;
-    let mut upper = false;
+    let mut digits_only = true;
     for (i, &c) in b.iter().enumerate() {
-        match CLASS[c as usize] {
-            DOT => {
-                let len = i - label_start;
-                if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
-                    return None;
-                }
-                label_start = i + 1;
-                tld_numeric = true;
+        let class = CLASS[c as usize];
+        if class == DOT {
+            let len = i - label_start;
+            if len == 0 || len > 63 || b[i - 1] == b'-' || b[label_start] == b'-' {
+                return None;
             }
-            LETTER => tld_numeric = false,
-            UPPER => {
-                tld_numeric = false;
-                upper = true;
-            }
-            DIGIT => {}
-            _ => return None,
+            label_start = i + 1;
+            digits_only = true;
+            continue;
         }
+        seen |= class;
+        digits_only &= class == DIGIT;
     }
     let len = b.len() - label_start;
-    if len == 0 || len > 63 || b[b.len() - 1] == b'-' || b[label_start] == b'-' || tld_numeric {
+    if seen & BAD != 0
+        || len == 0
+        || len > 63
+        || b[b.len() - 1] == b'-'
+        || b[label_start] == b'-'
+        || digits_only
+    {
         return None;
     }
-    Some(upper)
+    Some(seen & UPPER != 0)
 }
 
 /// The name and each parent, longest first, for any dotted string.

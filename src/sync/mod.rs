@@ -237,6 +237,9 @@ pub fn run(
             });
             continue;
         }
+        // Only one sync runs at a time (the lock): a staged copy is a
+        // killed one's.
+        cache.drop_stale_stage(&feed.name);
         // Validators are worth sending only while the copy they describe is
         // intact; otherwise a 304 would leave the feed with nothing.
         let limit = usize::try_from(feed.max_bytes).unwrap_or(usize::MAX);
