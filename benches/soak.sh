@@ -166,14 +166,14 @@ pids+=($!)
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$daemon/status"; }
 reloads() { grep -c 'dns: [0-9]* blocked domains' "$DATA/run.log" || true; }
-: >"$DATA/rss.txt"
+: >"$DATA/rss.txt"; : >"$DATA/sync_hwm.txt"
 FAILED=0
-printf '%5s %8s %6s %10s %10s %10s %10s %10s\n' sync "wall s" exit "VmRSS kB" "VmHWM kB" "cg now MB" "cg rss MB" "run dir kB"
+printf '%5s %8s %6s %10s %10s %10s %10s %10s %10s\n' sync "wall s" exit "VmRSS kB" "VmHWM kB" "cg now MB" "cg rss MB" "run dir kB" "sync peak"
 for i in $(seq 1 "$SYNCS"); do
   churn "$i"
   before=$(reloads)
   t0=$(date +%s.%N)
-  code=0; in_cg "$BIN" --config "$DATA/config" sync >"$DATA/sync.txt" 2>&1 || code=$?
+  code=0; in_cg /usr/bin/time -f %M -o "$DATA/sync.hwm" "$BIN" --config "$DATA/config" sync >"$DATA/sync.txt" 2>&1 || code=$?
   t1=$(date +%s.%N)
   # The daemon reloads on sync's SIGHUP; wait for the new matcher.
   for _ in $(seq 300); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.05; done
@@ -182,8 +182,10 @@ for i in $(seq 1 "$SYNCS"); do
   r=$(rss); run_kb=$(du -sk "$DATA/run" | cut -f1)
   if [ "$CGV" = v2 ]; then now=$(cat "$CG/memory.current"); else now=$(cat "$CG/memory.usage_in_bytes"); fi
   anon=$(awk '$1 == "rss" || $1 == "anon" {print $2}' "$CG/memory.stat" | head -1)
-  printf '%5s %8.2f %6s %10s %10s %10.1f %10.1f %10s\n' "$i" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$code" "$r" \
-    "$(awk '/^VmHWM/ {print $2}' "/proc/$daemon/status")" "$(awk -v b="$now" 'BEGIN{print b/1048576}')" "$(awk -v b="$anon" 'BEGIN{print b/1048576}')" "$run_kb"
+  sync_hwm=$(tail -1 "$DATA/sync.hwm" 2>/dev/null || echo 0)
+  echo "$sync_hwm" >>"$DATA/sync_hwm.txt"
+  printf '%5s %8.2f %6s %10s %10s %10.1f %10.1f %10s %10s\n' "$i" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$code" "$r" \
+    "$(awk '/^VmHWM/ {print $2}' "/proc/$daemon/status")" "$(awk -v b="$now" 'BEGIN{print b/1048576}')" "$(awk -v b="$anon" 'BEGIN{print b/1048576}')" "$run_kb" "$sync_hwm"
   echo "$i $r" >>"$DATA/rss.txt"
   [ "$code" = 0 ] || { echo "soak: sync $i exited $code"; cat "$DATA/sync.txt"; FAILED=1; }
   [ "$run_kb" -lt $((RUN_CAP_MB * 1024)) ] || { echo "soak: run dir at its cap"; FAILED=1; }
@@ -193,6 +195,7 @@ ooms=$(oom_kills)
 slope=$(awk -v from=10 '$1 >= from { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
   END { if (n < 3) { print 0; exit } printf "%.2f", (n * sxy - sx * sy) / (n * sxx - sx * sx) }' "$DATA/rss.txt")
 first=$(awk '$1 == 10 {print $2}' "$DATA/rss.txt"); last=$(tail -1 "$DATA/rss.txt" | cut -d' ' -f2)
+echo "sync peak RSS (each sync's VmHWM, /usr/bin/time): max $(sort -n "$DATA/sync_hwm.txt" | tail -1) kB"
 echo "daemon VmRSS: sync 10 ${first:-?} kB, last $last kB; slope over syncs 10..$SYNCS: $slope kB/sync (limit $SLOPE_KB)"
 echo "cgroup peak $(awk -v b="$(cg_peak)" 'BEGIN{printf "%.1f", b/1048576}') MB of $(( ((LIMIT_MB << 20) + KSETS) >> 20 )) MB ($LIMIT_MB + sets' kernel memory); kernel memory now $(( $(kmem) >> 10 )) kB; OOM kills: $ooms; failcnt: $(cat "$CG/memory.failcnt" 2>/dev/null || echo n/a)"
 hosts=$("$BIN" --config "$DATA/config" hosts --json 2>/dev/null | grep -o '"stats":{"hosts":[0-9]*' | cut -d: -f3 || true)

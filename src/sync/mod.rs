@@ -221,8 +221,11 @@ pub fn run(
     // Built as the feeds are decided, in the order `build_cached` uses:
     // an accepted download goes in as it is parsed, anything else as its
     // last good copy.
+    // No fingerprint table sized ahead (as the daemon has): a big body is
+    // parsed while it is still partly held, and a table's pages are all
+    // touched by its first few thousand names. The list (10 bytes a
+    // name) grows as the body shrinks and becomes the table at the end.
     let mut builder = SetBuilder::keeping(keep);
-    builder.expect_domains(expected_domains(cfg, &cache, false));
     let mut statuses = Vec::new();
     for feed in &cfg.feeds {
         if !feed.enabled {
