@@ -44,6 +44,19 @@ pub fn not_a_list(counts: &Counts) -> bool {
 }
 
 impl FeedReport {
+    /// A report of nothing yet, for a body read in pieces.
+    pub fn empty(format: Format, detected: bool) -> FeedReport {
+        FeedReport {
+            format,
+            detected,
+            counts: Counts::default(),
+            rejected: Vec::new(),
+            refusals: Vec::new(),
+            skips: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// Adds the report of the next piece of the same body, whose first
     /// line is line `offset + 1` of the whole.
     pub fn absorb(&mut self, piece: FeedReport, offset: u32) {

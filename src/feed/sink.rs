@@ -79,7 +79,7 @@ fn tally(tallies: &mut Vec<Tally>, reason: &str) {
 }
 
 /// Adds `from`'s counts into `into`, under the same cap as [`tally`].
-pub fn merge_tallies(into: &mut Vec<Tally>, from: Vec<Tally>) {
+pub(super) fn merge_tallies(into: &mut Vec<Tally>, from: Vec<Tally>) {
     for t in from {
         let known = into.iter().any(|k| k.reason == t.reason);
         let reason = if into.len() >= MAX_TALLIES - 1 && !known {

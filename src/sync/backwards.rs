@@ -17,7 +17,6 @@
 //! and `sync` reports counts): a caller that needs them, or the exact
 //! error of a refused body, parses the stored copy whole.
 
-use crate::feed::sink::merge_tallies;
 use crate::feed::{detect, not_a_list, parse_feed, text, FeedReport, Format};
 use crate::indicator::{FeedId, Gate, KindFilter, SetBuilder};
 
@@ -35,26 +34,12 @@ pub fn parse_backwards(
     id: FeedId,
     gate: &Gate,
 ) -> Option<FeedReport> {
-    let mut report = FeedReport {
-        format,
-        detected: false,
-        counts: Default::default(),
-        rejected: Vec::new(),
-        refusals: Vec::new(),
-        skips: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut report = FeedReport::empty(format, false);
     while !body.is_empty() {
         let start = piece_start(&body);
         let mut piece = parse_feed(&body[start..], Some(format), kind, builder, id, gate).ok()?;
-        report.counts.add(&piece.counts);
-        merge_tallies(&mut report.refusals, std::mem::take(&mut piece.refusals));
-        merge_tallies(&mut report.skips, std::mem::take(&mut piece.skips));
-        for n in piece.notes {
-            if !report.notes.contains(&n) {
-                report.notes.push(n);
-            }
-        }
+        piece.rejected.clear();
+        report.absorb(piece, 0);
         body.truncate(start);
         body.shrink_to_fit();
     }

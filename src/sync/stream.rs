@@ -167,16 +167,9 @@ pub fn parse_stored(
 
 /// Adds a piece's report to the feed's.
 fn absorb(report: &mut Option<FeedReport>, piece: FeedReport, lines_before: u32) {
-    match report {
-        Some(r) => r.absorb(piece, lines_before),
-        None => {
-            let mut piece = piece;
-            for r in &mut piece.rejected {
-                r.line = r.line.saturating_add(lines_before);
-            }
-            *report = Some(piece);
-        }
-    }
+    report
+        .get_or_insert_with(|| FeedReport::empty(piece.format, piece.detected))
+        .absorb(piece, lines_before);
 }
 
 fn count_lines(b: &[u8]) -> u32 {
