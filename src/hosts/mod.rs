@@ -37,6 +37,9 @@ pub mod render;
 pub mod snapshot;
 pub mod table;
 
+#[cfg(test)]
+pub mod testutil;
+
 pub use enrich::{Binding, Enrichment, Parsed};
 pub use event::{DnsHit, Event, EventError, Hit, IpHit, Kind, Proto};
 pub use feedname::FeedName;

@@ -627,7 +627,7 @@ impl HostTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::event::{DnsHit, Hit, IpHit, Proto};
+    use crate::hosts::event::{DnsHit, Hit};
     use crate::hosts::host::{State, ADDRS_PER_HOST};
 
     const M1: Mac = Mac([2, 0, 0, 0, 0, 1]);
@@ -638,20 +638,7 @@ mod tests {
     }
 
     fn ev(t: u64, src: &str, mac: Option<Mac>) -> Event {
-        Event {
-            time: t,
-            src: a(src),
-            mac,
-            hit: Hit::Ip(IpHit {
-                dst: a("203.0.113.5"),
-                proto: Proto::Tcp,
-                dport: Some(443),
-                iif: None,
-                oif: None,
-            }),
-            listed: "203.0.113.0/24".into(),
-            feeds: vec!["campaign".into()],
-        }
+        crate::hosts::testutil::ip_event(t, src, mac)
     }
 
     fn dns(t: u64, src: &str, mac: Option<Mac>) -> Event {

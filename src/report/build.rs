@@ -122,25 +122,13 @@ pub fn build(table: &HostTable, inputs: Inputs) -> UnitReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::{DnsHit, Event, Hit, HostKey, IpHit, Mac, Proto};
+    use crate::hosts::testutil::{ip_event, mac};
+    use crate::hosts::{DnsHit, Event, Hit, HostKey, Mac};
 
     const T: u64 = 1_764_370_000;
 
-    fn ip(mac: u8, t: u64) -> Event {
-        Event {
-            time: t,
-            src: format!("192.0.2.{mac}").parse().unwrap(),
-            mac: Some(Mac([2, 0, 0, 0, 0, mac])),
-            hit: Hit::Ip(IpHit {
-                dst: "203.0.113.5".parse().unwrap(),
-                proto: Proto::Tcp,
-                dport: Some(443),
-                iif: None,
-                oif: None,
-            }),
-            listed: "203.0.113.0/24".into(),
-            feeds: vec!["campaign".into()],
-        }
+    fn ip(n: u8, t: u64) -> Event {
+        ip_event(t, &format!("192.0.2.{n}"), Some(mac(n)))
     }
 
     fn dns(mac: u8, t: u64) -> Event {

@@ -190,24 +190,12 @@ impl Redirects {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::{Event, Hit, HostTable, IpHit, Mac, Proto};
+    use crate::hosts::testutil::{ip_event, mac};
+    use crate::hosts::{Event, HostTable, Mac};
     use crate::indicator::IpIndex;
 
-    fn ev(t: u64, src: &str, mac: u8) -> Event {
-        Event {
-            time: t,
-            src: src.parse().unwrap(),
-            mac: Some(Mac([2, 0, 0, 0, 0, mac])),
-            hit: Hit::Ip(IpHit {
-                dst: "203.0.113.5".parse().unwrap(),
-                proto: Proto::Tcp,
-                dport: Some(443),
-                iif: None,
-                oif: None,
-            }),
-            listed: "203.0.113.0/24".into(),
-            feeds: vec!["campaign".into()],
-        }
+    fn ev(t: u64, src: &str, n: u8) -> Event {
+        ip_event(t, src, Some(mac(n)))
     }
 
     #[test]
