@@ -426,15 +426,15 @@ fn accept(
         let mark = builder.mark();
         let quick = backwards::line_format(&body, feed.format)
             .and_then(|f| backwards::parse_backwards(body, f, feed.kind, builder, id, gate));
-        let copy: &dyn Stored = match &staged {
-            Some(s) => s,
-            None => &cache.copy(&feed.name),
-        };
         if let Some(r) = quick {
             r
         } else {
             builder.rollback(mark);
             builder.forget_fingerprints(id);
+            let copy: &dyn Stored = match &staged {
+                Some(s) => s,
+                None => &cache.copy(&feed.name),
+            };
             stream::parse_stored(copy, feed, builder, id, gate)
                 .map_err(|e| match e {
                     stream::CachedError::Feed(e) => failed(format!("{} {e}", feed.url)),
